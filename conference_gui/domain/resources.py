@@ -1,0 +1,307 @@
+"""Shared files of a meeting and the ledger that keeps a client's copy true.
+
+The ledger implements SPEC's convergence rule in plain Python so it can be
+tested without Qt or a network: a snapshot sets revision ``R``; an event at
+``R+1`` applies; ``<= R`` is a duplicate; ``> R+1`` is a gap that asks for a
+refetch. Events that arrive while a fetch is in flight are kept and replayed on
+top of the snapshot, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from conference_gui.domain.wire import PayloadError, get_int, get_str, parse_time
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Who did something: enough to show a name next to it."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """One shared file, as the server lists it."""
+
+    id: str
+    session_id: str
+    name: str
+    size: int
+    content_type: str
+    uploaded_by: Person
+    uploaded_at: datetime
+
+    @classmethod
+    def from_wire(cls, data: object) -> Resource:
+        """Parse SPEC's ``Resource`` object; raise PayloadError on anything malformed."""
+        if not isinstance(data, dict):
+            raise PayloadError("resource must be an object")
+        by = data.get("uploadedBy")
+        if not isinstance(by, dict):
+            raise PayloadError("resource.uploadedBy must be an object")
+        size = get_int(data, "size")
+        if size < 0:
+            raise PayloadError("resource.size must not be negative")
+        return cls(
+            id=get_str(data, "id", max_len=200),
+            session_id=get_str(data, "sessionId", max_len=200),
+            name=get_str(data, "name", max_len=1024),
+            size=size,
+            content_type=get_str(data, "contentType", max_len=255, empty_ok=True)
+            or "application/octet-stream",
+            uploaded_by=Person(
+                id=get_str(by, "id", max_len=200), name=get_str(by, "name", max_len=1024)
+            ),
+            uploaded_at=parse_time(data.get("uploadedAt")),
+        )
+
+    @property
+    def sort_key(self) -> tuple[float, str]:
+        """Newest first; the id breaks ties so the order is total and stable."""
+        return (-self.uploaded_at.timestamp(), self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceUploaded:
+    revision: int
+    resource: Resource
+
+    @classmethod
+    def from_wire(cls, data: object) -> ResourceUploaded:
+        if not isinstance(data, dict):
+            raise PayloadError("resource-uploaded payload must be an object")
+        return cls(revision=_revision(data), resource=Resource.from_wire(data.get("resource")))
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceDeleted:
+    revision: int
+    resource_id: str
+
+    @classmethod
+    def from_wire(cls, data: object) -> ResourceDeleted:
+        if not isinstance(data, dict):
+            raise PayloadError("resource-deleted payload must be an object")
+        return cls(revision=_revision(data), resource_id=get_str(data, "resourceId", max_len=200))
+
+
+ResourceEvent = ResourceUploaded | ResourceDeleted
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    revision: int
+    resources: tuple[Resource, ...]
+
+    @classmethod
+    def from_wire(cls, data: object) -> Snapshot:
+        """Parse the list answer; malformed rows are a malformed answer, not skipped."""
+        if not isinstance(data, dict):
+            raise PayloadError("resource list must be an object")
+        rows = data.get("resources")
+        if not isinstance(rows, list):
+            raise PayloadError("resources must be a list")
+        return cls(revision=_revision(data), resources=tuple(Resource.from_wire(r) for r in rows))
+
+
+def _revision(data: dict[str, object]) -> int:
+    rev = get_int(data, "revision")
+    if rev < 0:
+        raise PayloadError("revision must not be negative")
+    return rev
+
+
+class LedgerObserver(Protocol):
+    """Told about every row change, in the shape a Qt list model needs."""
+
+    def rows_about_to_be_inserted(self, first: int, last: int) -> None: ...
+    def rows_inserted(self) -> None: ...
+    def rows_about_to_be_removed(self, first: int, last: int) -> None: ...
+    def rows_removed(self) -> None: ...
+    def about_to_reset(self) -> None: ...
+    def reset_done(self) -> None: ...
+
+
+class Outcome(enum.Enum):
+    """What the caller should do after handing the ledger something."""
+
+    APPLIED = "applied"  # state changed (or the event was consistent and harmless)
+    DUPLICATE = "duplicate"  # revision already covered: ignored
+    BUFFERED = "buffered"  # kept for later (a fetch is in flight or will be)
+    NEED_FETCH = "need_fetch"  # the caller must fetch a snapshot now
+
+
+class ResourceLedger:
+    """The client's copy of a session's resources, ordered newest first."""
+
+    def __init__(self, observer: LedgerObserver | None = None) -> None:
+        self._observer = observer
+        self._rows: list[Resource] = []
+        self._keys: list[tuple[float, str]] = []
+        self._by_id: dict[str, Resource] = {}
+        self._revision: int | None = None
+        self._pending: dict[int, ResourceEvent] = {}
+        self._fetching = False
+        self._target = -1  # highest revision the server is known to have
+
+    # -- reading ----------------------------------------------------------
+    @property
+    def revision(self) -> int | None:
+        """Revision of the state held, ``None`` before the first snapshot."""
+        return self._revision
+
+    @property
+    def fetching(self) -> bool:
+        return self._fetching
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, row: int) -> Resource:
+        return self._rows[row]
+
+    def __contains__(self, resource_id: object) -> bool:
+        return resource_id in self._by_id
+
+    def get(self, resource_id: str) -> Resource | None:
+        return self._by_id.get(resource_id)
+
+    def row_of(self, resource_id: str) -> int | None:
+        res = self._by_id.get(resource_id)
+        if res is None:
+            return None
+        return bisect.bisect_left(self._keys, res.sort_key)
+
+    def resources(self) -> Sequence[Resource]:
+        return tuple(self._rows)
+
+    @property
+    def pending_count(self) -> int:
+        return len(self._pending)
+
+    # -- fetch protocol ---------------------------------------------------
+    def fetch_started(self) -> None:
+        """The caller has sent a list request; events now wait for its answer."""
+        self._fetching = True
+
+    def fetch_failed(self) -> None:
+        """The list request failed; buffered events stay until the next fetch."""
+        self._fetching = False
+
+    def connected(self, server_revision: int) -> Outcome:
+        """After every (re)connect: refetch unless we already hold that revision.
+
+        The ack's revision is the server's truth now, even if it went *down*
+        (a server restored from an older backup), so it replaces the target.
+        """
+        self._target = server_revision
+        if self._revision == server_revision and not self._pending:
+            return Outcome.APPLIED
+        return self._ask_fetch()
+
+    def load_snapshot(self, snapshot: Snapshot) -> Outcome:
+        """Replace the state with the server's list and replay newer buffered events."""
+        self._fetching = False
+        self._reset(snapshot.resources)
+        self._revision = snapshot.revision
+        self._target = max(self._target, snapshot.revision)
+        for rev in [r for r in self._pending if r <= snapshot.revision]:
+            del self._pending[rev]
+        self._drain()
+        if self._pending or self._revision < self._target:
+            # A hole remains between the snapshot and what we buffered.
+            return self._ask_fetch()
+        return Outcome.APPLIED
+
+    # -- events -----------------------------------------------------------
+    def apply(self, event: ResourceEvent) -> Outcome:
+        """Apply one server event under the revision rule."""
+        self._target = max(self._target, event.revision)
+        if self._revision is None or self._fetching:
+            if self._revision is not None and event.revision <= self._revision:
+                return Outcome.DUPLICATE
+            self._pending[event.revision] = event
+            return Outcome.BUFFERED if self._fetching else self._ask_fetch()
+        if event.revision <= self._revision:
+            return Outcome.DUPLICATE
+        if event.revision > self._revision + 1:
+            self._pending[event.revision] = event
+            return self._ask_fetch()
+        self._apply_one(event)
+        self._drain()
+        return Outcome.APPLIED
+
+    def apply_many(self, events: Iterable[ResourceEvent]) -> Outcome:
+        """Apply a batch; the outcome asks for a fetch if any event did."""
+        need = False
+        applied = False
+        for ev in events:
+            out = self.apply(ev)
+            need = need or out is Outcome.NEED_FETCH
+            applied = applied or out is Outcome.APPLIED
+        if need:
+            return Outcome.NEED_FETCH
+        return Outcome.APPLIED if applied else Outcome.DUPLICATE
+
+    # -- internals --------------------------------------------------------
+    def _ask_fetch(self) -> Outcome:
+        return Outcome.BUFFERED if self._fetching else Outcome.NEED_FETCH
+
+    def _drain(self) -> None:
+        assert self._revision is not None
+        while (nxt := self._pending.pop(self._revision + 1, None)) is not None:
+            self._apply_one(nxt)
+
+    def _apply_one(self, event: ResourceEvent) -> None:
+        if isinstance(event, ResourceUploaded):
+            self._insert(event.resource)
+        else:
+            self._remove(event.resource_id)
+        self._revision = event.revision
+
+    def _insert(self, res: Resource) -> None:
+        if res.id in self._by_id:
+            # Keyed by id: a resource is never listed twice; a changed copy replaces it.
+            self._remove(res.id)
+        row = bisect.bisect_left(self._keys, res.sort_key)
+        obs = self._observer
+        if obs:
+            obs.rows_about_to_be_inserted(row, row)
+        self._rows.insert(row, res)
+        self._keys.insert(row, res.sort_key)
+        self._by_id[res.id] = res
+        if obs:
+            obs.rows_inserted()
+
+    def _remove(self, resource_id: str) -> None:
+        row = self.row_of(resource_id)
+        if row is None:
+            return
+        obs = self._observer
+        if obs:
+            obs.rows_about_to_be_removed(row, row)
+        del self._rows[row]
+        del self._keys[row]
+        del self._by_id[resource_id]
+        if obs:
+            obs.rows_removed()
+
+    def _reset(self, resources: Iterable[Resource]) -> None:
+        by_id = {r.id: r for r in resources}
+        rows = sorted(by_id.values(), key=lambda r: r.sort_key)
+        obs = self._observer
+        if obs:
+            obs.about_to_reset()
+        self._rows = rows
+        self._keys = [r.sort_key for r in rows]
+        self._by_id = by_id
+        if obs:
+            obs.reset_done()

@@ -1,0 +1,1 @@
+"""App assets (icons, stylesheets), installed as ``conference_gui.assets``."""

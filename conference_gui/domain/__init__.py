@@ -1,1 +1,1 @@
-"""domain layer."""
+"""Pure-Python meeting logic: no Qt, no network."""

@@ -15,7 +15,9 @@ class PayloadError(ValueError):
     """A payload that does not have the shape the wire contract promises."""
 
 
-def get_str(data: dict[str, Any], key: str, *, max_len: int = 10_000, empty_ok: bool = False) -> str:
+def get_str(
+    data: dict[str, Any], key: str, *, max_len: int = 10_000, empty_ok: bool = False
+) -> str:
     value = data.get(key)
     if not isinstance(value, str):
         raise PayloadError(f"{key} must be a string")

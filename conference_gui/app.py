@@ -1,0 +1,160 @@
+"""``conference-gui``: start (or join) a meeting and open its window.
+
+With no arguments an embedded server is started on loopback, a meeting is
+created and its window opens with an invite link another ``conference-gui
+--join LINK`` can use. qasync runs asyncio on the Qt event loop, so network
+work is awaited without blocking the GUI thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import platformdirs
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from conference_gui import __version__
+from conference_gui.domain.invite import InviteError, InviteLink
+from conference_gui.services.embedded_server import EmbeddedServer
+from conference_gui.services.http_client import ApiClient, ApiError, Credentials
+from conference_gui.ui.main_window import MainWindow, MeetingInfo
+
+log = logging.getLogger("conference_gui")
+
+
+def create_window(
+    server_url: str,
+    session_id: str,
+    user_id: str,
+    token: str,
+    *,
+    title: str = "",
+    invite: InviteLink | None = None,
+    download_dir: Path | None = None,
+) -> MainWindow:
+    """Return the shown meeting window, already connecting on the running loop."""
+    window = MainWindow(
+        MeetingInfo(server_url, session_id, user_id, token, title=title, invite=invite),
+        download_dir=download_dir,
+    )
+    window.show()
+    window.start()
+    return window
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="conference-gui",
+        description="Desktop meeting client. With no arguments: start a local meeting.",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("--join", metavar="LINK", help="join a meeting from an invite link")
+    p.add_argument("--server", metavar="URL", help="server URL, with --session/--user/--token")
+    p.add_argument("--session", metavar="ID")
+    p.add_argument("--user", metavar="ID")
+    p.add_argument("--token", metavar="TOKEN")
+    p.add_argument("--name", help="your display name (default: your login name)")
+    p.add_argument("--title", default="Meeting", help="title of a new meeting")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address the embedded server binds (0.0.0.0 to let other machines join)",
+    )
+    p.add_argument("--port", type=int, default=0, help="port of the embedded server (0: any free)")
+    p.add_argument("--data-dir", type=Path, help="embedded server's data folder")
+    p.add_argument("--debug", action="store_true", help="verbose logging")
+    args = p.parse_args(argv)
+    direct = [args.server, args.session, args.user, args.token]
+    if any(direct) and not all(direct):
+        p.error("--server, --session, --user and --token go together")
+    if args.join and any(direct):
+        p.error("use either --join or --server/--session/--user/--token")
+    if args.join:
+        try:
+            args.invite = InviteLink.parse(args.join)
+        except InviteError as exc:
+            p.error(str(exc))
+    else:
+        args.invite = None
+    return args
+
+
+async def _credentials(
+    args: argparse.Namespace, executor: ThreadPoolExecutor
+) -> tuple[Credentials, EmbeddedServer | None]:
+    name = args.name or getpass.getuser() or "Guest"
+    if args.server:
+        return Credentials(args.server, args.session, "", args.user, args.token), None
+    if args.invite is not None:
+        api = ApiClient(args.invite.server_url, None, executor)
+        creds = await api.join_session(args.invite.session_id, name, args.invite.code)
+        return creds, None
+    data_dir = (
+        args.data_dir or Path(platformdirs.user_data_dir("conference-gui")) / "embedded-server"
+    )
+    server = EmbeddedServer(data_dir, host=args.host, port=args.port)
+    url = await server.start(executor)
+    api = ApiClient(url, None, executor)
+    return await api.create_session(args.title, name), server
+
+
+async def run(args: argparse.Namespace) -> int:
+    """Bring up the meeting, then wait until the window is gone."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bootstrap")
+    server: EmbeddedServer | None = None
+    try:
+        try:
+            creds, server = await _credentials(args, executor)
+        except ApiError as exc:
+            QMessageBox.critical(None, "Conference", f"Could not open the meeting: {exc.message}")
+            print(f"conference-gui: {exc.message}", file=sys.stderr)
+            return 1
+        invite = (
+            InviteLink(creds.server_url, creds.session_id, creds.invite)
+            if creds.invite
+            else args.invite
+        )
+        window = create_window(
+            creds.server_url,
+            creds.session_id,
+            creds.user_id,
+            creds.token,
+            title=creds.session_title,
+            invite=invite,
+        )
+        closed = asyncio.Event()
+        window.destroyed.connect(closed.set)
+        app.lastWindowClosed.connect(closed.set)
+        await closed.wait()
+        await window.shutdown()
+        return 0
+    finally:
+        if server is not None:
+            await server.stop(executor)
+        executor.shutdown(wait=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
+    import qasync
+
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app.setApplicationName("conference-gui")
+    app.setApplicationVersion(__version__)
+    app.setQuitOnLastWindowClosed(False)  # we quit after disconnecting cleanly
+    return int(qasync.run(run(args)) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

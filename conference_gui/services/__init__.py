@@ -1,0 +1,1 @@
+"""Qt services: QObjects and clients that talk to the network and only emit signals."""

@@ -1,0 +1,94 @@
+"""The meeting's control bar: Resources (with its count badge), raise hand, leave."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QSizePolicy, QToolBar, QToolButton, QWidget
+
+from conference_gui.models.resource_model import ResourceListModel
+from conference_gui.services.socket_service import SocketService
+from conference_gui.ui.badge_button import BadgeToolButton
+from conference_gui.ui.icons import icon
+
+
+class ControlBar(QToolBar):
+    """Buttons along the bottom of the meeting window.
+
+    The Resources badge shows the resource model's row count: the bar connects
+    the model's ``count_changed`` to the button and keeps no number of its own.
+
+    Signals:
+        leave_requested(): the person pressed Leave.
+    """
+
+    leave_requested = Signal()
+
+    def __init__(
+        self,
+        socket: SocketService,
+        resource_model: ResourceListModel,
+        resources_action: QAction,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(self.tr("Meeting controls"), parent)
+        self.setObjectName("controlBar")
+        self.setMovable(False)
+        self.setFloatable(False)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+        self._socket = socket
+
+        self.resources_button = self._add_badge_button(
+            "resourcesButton",
+            self.tr("Resources"),
+            "resources",
+            resources_action,
+            describe=lambda n: self.tr("%n file(s)", "", n),
+        )
+        resource_model.count_changed.connect(self.resources_button.setBadgeCount)
+        self.resources_button.setBadgeCount(resource_model.rowCount())
+
+        spacer = QWidget(self)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.addWidget(spacer)
+
+        self.leave_action = QAction(icon("leave"), self.tr("Leave"), self)
+        self.leave_action.setObjectName("leaveAction")
+        self.leave_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        self.leave_action.triggered.connect(self.leave_requested)
+        self.addAction(self.leave_action)
+        leave_button = self.widgetForAction(self.leave_action)
+        if leave_button is not None:
+            leave_button.setObjectName("leaveButton")
+
+    def _add_badge_button(
+        self,
+        object_name: str,
+        label: str,
+        icon_name: str,
+        action: QAction,
+        describe: Callable[[int], str] | None = None,
+    ) -> BadgeToolButton:
+        """A checkable button mirroring a dock's toggle action."""
+        button = BadgeToolButton(label, self, describe=describe)
+        button.setObjectName(object_name)
+        button.setIcon(icon(icon_name))
+        button.setText(label)
+        button.setCheckable(True)
+        button.setChecked(action.isChecked())
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+        button.clicked.connect(lambda checked: action.setChecked(checked))
+        action.toggled.connect(button.setChecked)
+        self.addWidget(button)
+        return button
+
+    def add_dock_button(
+        self, object_name: str, label: str, icon_name: str, action: QAction
+    ) -> BadgeToolButton:
+        """Add another dock's toggle (participants, chat, polls) before the spacer."""
+        return self._add_badge_button(object_name, label, icon_name, action)
+
+    def add_tool_button(self, button: QToolButton) -> None:
+        self.addWidget(button)

@@ -1,0 +1,161 @@
+"""Shared fixtures: a real server on a loopback port, a qasync loop, meeting windows.
+
+Tests set the offscreen platform themselves, so CI needs no display.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from typing import TYPE_CHECKING
+
+import pytest
+import requests
+
+if TYPE_CHECKING:
+    from conference_gui.server import ServerThread
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerThread]:
+    """The real reference server, on its own thread and a free loopback port."""
+    from conference_gui.server import ServerConfig, ServerThread
+
+    srv = ServerThread(ServerConfig(host="127.0.0.1", port=0, data_dir=tmp_path / "server-data"))
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+class Meeting:
+    """A meeting created over REST: the host's credentials and a way to invite."""
+
+    def __init__(self, url: str, title: str = "Standup", host_name: str = "Ann") -> None:
+        self.url = url
+        r = requests.post(
+            f"{url}/api/sessions", json={"title": title, "name": host_name}, timeout=10
+        )
+        r.raise_for_status()
+        data = r.json()
+        self.session_id: str = data["session"]["id"]
+        self.title: str = data["session"]["title"]
+        self.invite: str = data["invite"]
+        self.host = Member(data["userId"], data["token"], host_name)
+
+    def join(self, name: str) -> Member:
+        r = requests.post(
+            f"{self.url}/api/sessions/{self.session_id}/join",
+            json={"name": name, "invite": self.invite},
+            timeout=10,
+        )
+        r.raise_for_status()
+        data = r.json()
+        return Member(data["userId"], data["token"], name)
+
+    def upload(self, who: Member, name: str, content: bytes) -> dict[str, Any]:
+        r = requests.post(
+            f"{self.url}/api/sessions/{self.session_id}/resources",
+            files={"file": (name, content)},
+            headers={"Authorization": f"Bearer {who.token}"},
+            timeout=10,
+        )
+        r.raise_for_status()
+        return r.json()  # type: ignore[no-any-return]
+
+    def listed(self, who: Member) -> dict[str, Any]:
+        r = requests.get(
+            f"{self.url}/api/sessions/{self.session_id}/resources",
+            headers={"Authorization": f"Bearer {who.token}"},
+            timeout=10,
+        )
+        r.raise_for_status()
+        return r.json()  # type: ignore[no-any-return]
+
+
+class Member:
+    def __init__(self, user_id: str, token: str, name: str) -> None:
+        self.user_id, self.token, self.name = user_id, token, name
+
+
+@pytest.fixture
+def meeting(server: ServerThread) -> Meeting:
+    return Meeting(server.url)
+
+
+class Loop:
+    """A qasync loop on the test's QApplication; runs coroutines to completion."""
+
+    def __init__(self, qapp: Any) -> None:
+        import qasync
+
+        # Closing a test window must not quit the app (and stop the loop mid-test).
+        qapp.setQuitOnLastWindowClosed(False)
+        self.loop = qasync.QEventLoop(qapp)
+        asyncio.set_event_loop(self.loop)
+        self.errors: list[dict[str, Any]] = []
+        self.loop.set_exception_handler(lambda _loop, ctx: self.errors.append(ctx))
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+    def close(self) -> None:
+        self.loop.close()
+        asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def aloop(qapp: Any) -> Iterator[Loop]:
+    loop = Loop(qapp)
+    yield loop
+    loop.close()
+    assert not loop.errors, f"unhandled errors on the loop: {loop.errors}"
+
+
+async def until(predicate: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:
+    """Wait, letting the loop run, until ``predicate()`` is true."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def windows(aloop: Loop, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """Open meeting windows with ``create_window``; all are shut down after the test."""
+    from conference_gui.app import create_window
+
+    opened: list[Any] = []
+
+    def open_window(meeting: Meeting, member: Member) -> Any:
+        win = create_window(
+            meeting.url,
+            meeting.session_id,
+            member.user_id,
+            member.token,
+            title=meeting.title,
+            download_dir=tmp_path / f"downloads-{member.name}",
+        )
+        opened.append(win)
+        return win
+
+    yield open_window
+
+    async def close_all() -> None:
+        for win in opened:
+            await win.shutdown()
+            win.close()
+            win.deleteLater()
+        await asyncio.sleep(0)
+
+    aloop.run(close_all())

@@ -210,13 +210,30 @@ def test_delete_of_unknown_id_only_advances_revision() -> None:
         {"revision": True, "resourceId": "a"},
         {"revision": -1, "resourceId": "a"},
         {"revision": 1, "resource": {"id": "a"}},
-        {"revision": 1, "resource": {"id": "a", "sessionId": "s", "name": "n", "size": -5,
-                                     "contentType": "t", "uploadedBy": {"id": "u", "name": "U"},
-                                     "uploadedAt": "2026-01-01T00:00:00Z"}},
-        {"revision": 1, "resource": {"id": "a", "sessionId": "s", "name": "n" * 200_000,
-                                     "size": 1, "contentType": "t",
-                                     "uploadedBy": {"id": "u", "name": "U"},
-                                     "uploadedAt": "2026-01-01T00:00:00Z"}},
+        {
+            "revision": 1,
+            "resource": {
+                "id": "a",
+                "sessionId": "s",
+                "name": "n",
+                "size": -5,
+                "contentType": "t",
+                "uploadedBy": {"id": "u", "name": "U"},
+                "uploadedAt": "2026-01-01T00:00:00Z",
+            },
+        },
+        {
+            "revision": 1,
+            "resource": {
+                "id": "a",
+                "sessionId": "s",
+                "name": "n" * 200_000,
+                "size": 1,
+                "contentType": "t",
+                "uploadedBy": {"id": "u", "name": "U"},
+                "uploadedAt": "2026-01-01T00:00:00Z",
+            },
+        },
     ],
 )
 def test_malformed_upload_payloads_raise_payload_error(payload: object) -> None:
@@ -229,8 +246,12 @@ def test_wire_round_trip_of_a_valid_resource() -> None:
         {
             "revision": 4,
             "resource": {
-                "id": "a", "sessionId": "s", "name": "Zürich 東京.pdf", "size": 10,
-                "contentType": "application/pdf", "uploadedBy": {"id": "u", "name": "Ann"},
+                "id": "a",
+                "sessionId": "s",
+                "name": "Zürich 東京.pdf",
+                "size": 10,
+                "contentType": "application/pdf",
+                "uploadedBy": {"id": "u", "name": "Ann"},
                 "uploadedAt": "2026-01-01T10:00:00Z",
             },
         }

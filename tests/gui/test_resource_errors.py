@@ -1,0 +1,145 @@
+"""Bad input and failures: a clear message, no phantom row, nothing lost."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import QLabel
+
+from conference_gui.models.resources_controller import TransferState
+from conference_gui.server import ServerThread
+from tests.conftest import Loop, Meeting, until
+
+
+def errors_of(win: Any) -> list[str]:
+    seen: list[str] = []
+    win.resources.error_message.connect(seen.append)
+    return seen
+
+
+def test_empty_missing_and_oversize_files_are_refused_before_upload(
+    aloop: Loop, meeting: Meeting, windows: Any, tmp_path: Path
+) -> None:
+    ann = windows(meeting, meeting.host)
+    seen = errors_of(ann)
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as fh:  # sparse: large on paper, cheap on disk
+        fh.truncate(600 * 1024 * 1024)
+
+    async def story() -> None:
+        await until(lambda: ann.socket.is_ready and ann.resources.max_upload_bytes is not None)
+        started = ann.resources_dock.upload([empty, tmp_path / "gone.pdf", big])
+        assert started == []
+        assert any("empty.txt" in m and "empty" in m for m in seen)
+        assert any("gone.pdf" in m and "cannot be read" in m for m in seen)
+        assert any("big.bin" in m and "629.1 MB" in m and "536.9 MB" in m for m in seen), seen
+        assert ann.resource_model.rowCount() == 0
+
+    aloop.run(story())
+
+
+def test_cancelled_upload_leaves_no_row_and_no_temp_file(
+    aloop: Loop, server: ServerThread, meeting: Meeting, windows: Any, tmp_path: Path
+) -> None:
+    ann = windows(meeting, meeting.host)
+    src = tmp_path / "movie.bin"
+    src.write_bytes(b"\x01" * (8 * 1024 * 1024))
+
+    async def story() -> None:
+        await until(lambda: ann.socket.is_ready)
+        [transfer] = ann.resources_dock.upload([src])
+        transfer.cancel()
+        await until(lambda: transfer.finished, what="upload finished")
+        assert transfer.state is TransferState.CANCELLED
+        await until(lambda: not list((tmp_path / "server-data" / "tmp").glob("*")), what="temp gone")
+        assert ann.resource_model.rowCount() == 0
+        assert meeting.listed(meeting.host)["resources"] == []
+
+    aloop.run(story())
+
+
+def test_server_failure_during_upload_shows_a_message_and_no_row(
+    aloop: Loop, server: ServerThread, meeting: Meeting, windows: Any, tmp_path: Path
+) -> None:
+    ann = windows(meeting, meeting.host)
+    seen = errors_of(ann)
+    src = tmp_path / "report.pdf"
+    src.write_bytes(b"%PDF-1.4 fake\n" * 100)
+    # A real fault on the server: its files folder is replaced by a plain file,
+    # so storing the upload fails inside the server.
+    files_dir = tmp_path / "server-data" / "files"
+    shutil.rmtree(files_dir, ignore_errors=True)
+    files_dir.write_bytes(b"not a folder")
+
+    async def story() -> None:
+        await until(lambda: ann.socket.is_ready)
+        [transfer] = ann.resources_dock.upload([src])
+        await until(lambda: transfer.finished, what="upload finished")
+        assert transfer.state is TransferState.FAILED
+        assert any("report.pdf" in m and "server had a problem" in m for m in seen), seen
+        assert ann.resource_model.rowCount() == 0
+        assert meeting.listed(meeting.host)["resources"] == []
+
+    aloop.run(story())
+
+
+def test_forged_token_shows_a_human_error_in_the_status(
+    aloop: Loop, meeting: Meeting, windows: Any
+) -> None:
+    forged = meeting.join("Mallory")
+    forged.token = forged.token[:-4] + ("AAAA" if not forged.token.endswith("AAAA") else "BBBB")
+    win = windows(meeting, forged)
+    status = win.findChild(QLabel, "connectionStatus")
+
+    async def story() -> None:
+        await until(lambda: win.socket.state.value == "error", what="error state")
+        assert "invalid token" in status.text() or "sign-in" in status.text(), status.text()
+        assert not win.resources_dock.upload_button.isEnabled()
+
+    aloop.run(story())
+
+
+def test_download_saves_the_bytes_in_the_download_folder(
+    aloop: Loop, meeting: Meeting, windows: Any, tmp_path: Path
+) -> None:
+    meeting.upload(meeting.host, "Zürich plan.txt", b"hello from the meeting\n")
+    bob = windows(meeting, meeting.join("Bob"))
+
+    async def story() -> None:
+        await until(lambda: bob.resource_model.rowCount() == 1)
+        transfer = bob.resources.download(bob.resource_model.resource_at(0).id)
+        assert transfer is not None
+        await until(lambda: transfer.finished)
+        assert transfer.state is TransferState.DONE, transfer.message
+        assert transfer.path is not None
+        assert transfer.path.name == "Zürich plan.txt"
+        assert transfer.path.read_bytes() == b"hello from the meeting\n"
+        again = bob.resources.download(bob.resource_model.resource_at(0).id)
+        assert again is not None
+        await until(lambda: again.finished)
+        assert again.path is not None and again.path.name == "Zürich plan (1).txt"
+
+    aloop.run(story())
+
+
+def test_participant_cannot_delete_someone_elses_file(
+    aloop: Loop, meeting: Meeting, windows: Any
+) -> None:
+    meeting.upload(meeting.host, "host-only.txt", b"x")
+    bob = windows(meeting, meeting.join("Bob"))
+    seen = errors_of(bob)
+
+    async def story() -> None:
+        await until(lambda: bob.resource_model.rowCount() == 1 and bob.socket.is_ready)
+        bob.resources_dock.view.selectAll()
+        assert not bob.resources_dock.delete_button.isEnabled()  # not offered
+        ok = await bob.resources.delete(bob.resource_model.resource_at(0).id)
+        assert not ok  # and refused by the server if forced
+        assert any("may not" in m for m in seen), seen
+        assert bob.resource_model.rowCount() == 1
+
+    aloop.run(story())

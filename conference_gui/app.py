@@ -13,6 +13,7 @@ import asyncio
 import getpass
 import logging
 import sys
+import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -70,6 +71,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=0, help="port of the embedded server (0: any free)")
     p.add_argument("--data-dir", type=Path, help="embedded server's data folder")
     p.add_argument("--debug", action="store_true", help="verbose logging")
+    p.add_argument(
+        "--self-check",
+        action="store_true",
+        help="open a meeting on a temporary embedded server, wait until connected, exit 0 (or 1)",
+    )
     args = p.parse_args(argv)
     direct = [args.server, args.session, args.user, args.token]
     if any(direct) and not all(direct):
@@ -131,6 +137,8 @@ async def run(args: argparse.Namespace) -> int:
             title=creds.session_title,
             invite=invite,
         )
+        if args.self_check:
+            return await _self_check(window)
         closed = asyncio.Event()
         window.destroyed.connect(closed.set)
         app.lastWindowClosed.connect(closed.set)
@@ -143,6 +151,25 @@ async def run(args: argparse.Namespace) -> int:
         executor.shutdown(wait=False)
 
 
+async def _self_check(window: MainWindow, timeout: float = 30.0) -> int:
+    """Prove the install works end to end: window shown, socket joined, model loaded."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (window.socket.is_ready and window.resource_model.ledger.revision is not None):
+        if loop.time() > deadline or window.socket.state.value == "error":
+            print(
+                f"self-check failed: {window.socket.state.value} {window.socket.detail}",
+                file=sys.stderr,
+            )
+            await window.shutdown()
+            return 1
+        await asyncio.sleep(0.02)
+    print(f"self-check ok: connected to {window.meeting.server_url}")
+    await window.shutdown()
+    window.close()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
@@ -153,7 +180,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("conference-gui")
     app.setApplicationVersion(__version__)
     app.setQuitOnLastWindowClosed(False)  # we quit after disconnecting cleanly
-    return int(qasync.run(run(args)) or 0)
+    # A QEventLoop for this thread only: qasync.run() would install a global
+    # policy, and the embedded server's thread would then get a Qt loop too.
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(run(args))
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
 
 
 if __name__ == "__main__":

@@ -215,7 +215,9 @@ class ResourceLedger:
         self._target = max(self._target, snapshot.revision)
         for rev in [r for r in self._pending if r <= snapshot.revision]:
             del self._pending[rev]
-        self._drain()
+        ready: list[ResourceEvent] = []
+        self._drain(ready)
+        self._commit(ready)
         if self._pending or self._revision < self._target:
             # A hole remains between the snapshot and what we buffered.
             return self._ask_fetch()
@@ -224,6 +226,26 @@ class ResourceLedger:
     # -- events -----------------------------------------------------------
     def apply(self, event: ResourceEvent) -> Outcome:
         """Apply one server event under the revision rule."""
+        return self.apply_many((event,))
+
+    def apply_many(self, events: Iterable[ResourceEvent]) -> Outcome:
+        """Apply a batch (say, all events of one frame) under the revision rule.
+
+        Rows change once per run of neighbouring rows rather than once per
+        event, so a burst of uploads costs a view one insert, not thousands.
+        The outcome asks for a fetch if any event revealed a gap.
+        """
+        ready: list[ResourceEvent] = []
+        outcomes = {self._accept(ev, ready) for ev in events}
+        self._commit(ready)
+        for out in (Outcome.NEED_FETCH, Outcome.BUFFERED, Outcome.APPLIED):
+            if out in outcomes:
+                return out
+        return Outcome.DUPLICATE
+
+    # -- internals --------------------------------------------------------
+    def _accept(self, event: ResourceEvent, ready: list[ResourceEvent]) -> Outcome:
+        """Decide by revision; accepted events (and what they unblock) go to ``ready``."""
         self._target = max(self._target, event.revision)
         if self._revision is None or self._fetching:
             if self._revision is not None and event.revision <= self._revision:
@@ -235,64 +257,79 @@ class ResourceLedger:
         if event.revision > self._revision + 1:
             self._pending[event.revision] = event
             return self._ask_fetch()
-        self._apply_one(event)
-        self._drain()
+        ready.append(event)
+        self._revision = event.revision
+        self._drain(ready)
         return Outcome.APPLIED
 
-    def apply_many(self, events: Iterable[ResourceEvent]) -> Outcome:
-        """Apply a batch; the outcome asks for a fetch if any event did."""
-        need = False
-        applied = False
-        for ev in events:
-            out = self.apply(ev)
-            need = need or out is Outcome.NEED_FETCH
-            applied = applied or out is Outcome.APPLIED
-        if need:
-            return Outcome.NEED_FETCH
-        return Outcome.APPLIED if applied else Outcome.DUPLICATE
-
-    # -- internals --------------------------------------------------------
     def _ask_fetch(self) -> Outcome:
         return Outcome.BUFFERED if self._fetching else Outcome.NEED_FETCH
 
-    def _drain(self) -> None:
+    def _drain(self, ready: list[ResourceEvent]) -> None:
         assert self._revision is not None
         while (nxt := self._pending.pop(self._revision + 1, None)) is not None:
-            self._apply_one(nxt)
+            ready.append(nxt)
+            self._revision = nxt.revision
 
-    def _apply_one(self, event: ResourceEvent) -> None:
-        if isinstance(event, ResourceUploaded):
-            self._insert(event.resource)
-        else:
-            self._remove(event.resource_id)
-        self._revision = event.revision
+    def _commit(self, ready: list[ResourceEvent]) -> None:
+        """Apply accepted events to the rows, grouping neighbours of one kind."""
+        i = 0
+        while i < len(ready):
+            j = i
+            kind = type(ready[i])
+            while j < len(ready) and type(ready[j]) is kind:
+                j += 1
+            group = ready[i:j]
+            if kind is ResourceUploaded:
+                self._insert_many([e.resource for e in group if isinstance(e, ResourceUploaded)])
+            else:
+                self._remove_many([e.resource_id for e in group if isinstance(e, ResourceDeleted)])
+            i = j
 
-    def _insert(self, res: Resource) -> None:
-        if res.id in self._by_id:
-            # Keyed by id: a resource is never listed twice; a changed copy replaces it.
-            self._remove(res.id)
-        row = bisect.bisect_left(self._keys, res.sort_key)
+    def _insert_many(self, resources: list[Resource]) -> None:
+        latest = {r.id: r for r in resources}  # the same id twice: the later copy wins
+        # Keyed by id: a resource is never listed twice; a changed copy replaces it.
+        self._remove_many([rid for rid in latest if rid in self._by_id])
+        new = sorted(latest.values(), key=lambda r: r.sort_key)
+        # Final row of each new resource = its place among old rows + new ones before it.
+        finals = [bisect.bisect_left(self._keys, r.sort_key) + k for k, r in enumerate(new)]
         obs = self._observer
-        if obs:
-            obs.rows_about_to_be_inserted(row, row)
-        self._rows.insert(row, res)
-        self._keys.insert(row, res.sort_key)
-        self._by_id[res.id] = res
-        if obs:
-            obs.rows_inserted()
+        k = 0
+        while k < len(new):
+            m = k
+            while m + 1 < len(new) and finals[m + 1] == finals[m] + 1:
+                m += 1
+            first, last = finals[k], finals[m]
+            run = new[k : m + 1]
+            if obs:
+                obs.rows_about_to_be_inserted(first, last)
+            self._rows[first:first] = run
+            self._keys[first:first] = [r.sort_key for r in run]
+            for r in run:
+                self._by_id[r.id] = r
+            if obs:
+                obs.rows_inserted()
+            k = m + 1
 
-    def _remove(self, resource_id: str) -> None:
-        row = self.row_of(resource_id)
-        if row is None:
-            return
+    def _remove_many(self, resource_ids: list[str]) -> None:
+        rows = sorted({row for rid in resource_ids if (row := self.row_of(rid)) is not None})
         obs = self._observer
-        if obs:
-            obs.rows_about_to_be_removed(row, row)
-        del self._rows[row]
-        del self._keys[row]
-        del self._by_id[resource_id]
-        if obs:
-            obs.rows_removed()
+        # Bottom-up, so the rows above keep their numbers while we cut.
+        k = len(rows) - 1
+        while k >= 0:
+            m = k
+            while m - 1 >= 0 and rows[m - 1] == rows[m] - 1:
+                m -= 1
+            first, last = rows[m], rows[k]
+            if obs:
+                obs.rows_about_to_be_removed(first, last)
+            for res in self._rows[first : last + 1]:
+                del self._by_id[res.id]
+            del self._rows[first : last + 1]
+            del self._keys[first : last + 1]
+            if obs:
+                obs.rows_removed()
+            k = m - 1
 
     def _reset(self, resources: Iterable[Resource]) -> None:
         by_id = {r.id: r for r in resources}

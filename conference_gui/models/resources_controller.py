@@ -17,7 +17,7 @@ from collections.abc import Coroutine, Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from conference_gui.domain.meeting import JoinAck
 from conference_gui.domain.resources import (
@@ -116,6 +116,8 @@ class ResourceController(QObject):
         self._fetch_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._upload_slots: asyncio.Semaphore | None = None
+        self._queue: list[ResourceEvent] = []
+        self._flush_scheduled = False
         socket.joined.connect(self.on_socket_joined)
         socket.resource_uploaded.connect(self.on_resource_event)
         socket.resource_deleted.connect(self.on_resource_event)
@@ -129,7 +131,25 @@ class ResourceController(QObject):
             self.refetch()
 
     def on_resource_event(self, event: ResourceEvent) -> None:
-        if self._ledger.apply(event) is Outcome.NEED_FETCH:
+        """Queue a socket event; all events of one loop pass are applied together.
+
+        A burst of thousands of uploads then costs the views one row insert per
+        pass instead of one per event, while a lone event still shows at once.
+        """
+        self._queue.append(event)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            QTimer.singleShot(0, self._flush)
+
+    def _apply_now(self, event: ResourceEvent) -> None:
+        """An answer to our own request: apply it (after anything queued) right away."""
+        self._queue.append(event)
+        self._flush()
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        batch, self._queue = self._queue, []
+        if batch and self._ledger.apply_many(batch) is Outcome.NEED_FETCH:
             self.refetch()
 
     def refetch(self) -> None:
@@ -227,7 +247,7 @@ class ResourceController(QObject):
                 self.error_message.emit(message)
                 return
         # The server confirmed it: show it now, even if the socket event is slower.
-        self.on_resource_event(ResourceUploaded(revision, resource))
+        self._apply_now(ResourceUploaded(revision, resource))
         transfer.finish(TransferState.DONE)
 
     # -- downloads ------------------------------------------------------------
@@ -291,7 +311,7 @@ class ResourceController(QObject):
                 self.refetch()  # someone else was faster; make sure the list says so
             self.error_message.emit(self.tr("Could not delete “%s”: %s") % (name, _explain(exc)))
             return False
-        self.on_resource_event(ResourceDeleted(revision, resource_id))
+        self._apply_now(ResourceDeleted(revision, resource_id))
         return True
 
     # -- tasks ----------------------------------------------------------------

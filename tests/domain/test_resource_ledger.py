@@ -3,6 +3,7 @@ or loss the events suffer, the ledger ends equal to the server's list."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -305,3 +306,115 @@ def test_any_delivery_order_converges_to_the_server(
         ledger.load_snapshot(srv.snapshot())
     assert ids(ledger) == srv.listed()
     assert ledger.revision == srv.revision
+
+
+class ShadowView:
+    """Replays the ledger's row notifications on its own list, like a view would."""
+
+    def __init__(self, ledger_rows: Callable[[], list[str]]) -> None:
+        self.rows: list[str] = []
+        self._ledger_rows = ledger_rows
+        self.notifications = 0
+        self._pending: tuple[str, int, int] | None = None
+
+    def rows_about_to_be_inserted(self, first: int, last: int) -> None:
+        self._pending = ("ins", first, last)
+
+    def rows_inserted(self) -> None:
+        assert self._pending and self._pending[0] == "ins"
+        _, first, last = self._pending
+        now = self._ledger_rows()
+        self.rows[first:first] = now[first : last + 1]
+        self.notifications += 1
+
+    def rows_about_to_be_removed(self, first: int, last: int) -> None:
+        self._pending = ("rem", first, last)
+
+    def rows_removed(self) -> None:
+        assert self._pending and self._pending[0] == "rem"
+        _, first, last = self._pending
+        del self.rows[first : last + 1]
+        self.notifications += 1
+
+    def about_to_reset(self) -> None:
+        pass
+
+    def reset_done(self) -> None:
+        self.rows = list(self._ledger_rows())
+        self.notifications += 1
+
+
+def shadowed() -> tuple[ResourceLedger, ShadowView]:
+    holder: list[ResourceLedger] = []
+    view = ShadowView(lambda: ids(holder[0]))
+    ledger = ResourceLedger(observer=view)
+    holder.append(ledger)
+    return ledger, view
+
+
+def test_a_burst_of_uploads_is_one_row_insert() -> None:
+    srv = FakeServer()
+    ledger, view = shadowed()
+    ledger.load_snapshot(srv.snapshot())
+    burst = [srv.upload() for _ in range(1000)]
+    before = view.notifications
+    assert ledger.apply_many(burst) is Outcome.APPLIED
+    assert view.notifications - before == 1
+    assert view.rows == ids(ledger) == srv.listed()
+
+
+def test_a_burst_of_deletes_of_neighbours_is_one_row_removal() -> None:
+    srv = FakeServer()
+    for _ in range(10):
+        srv.upload()
+    ledger, view = shadowed()
+    ledger.load_snapshot(srv.snapshot())
+    before = view.notifications
+    ledger.apply_many([srv.delete(f"r{n}") for n in (4, 5, 6, 9)])  # rows 4..6 are neighbours
+    assert view.notifications - before == 2
+    assert view.rows == ids(ledger) == srv.listed()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ops=st.lists(st.tuples(st.booleans(), st.integers(0, 50)), min_size=1, max_size=60),
+    cuts=st.lists(st.integers(1, 8), max_size=30),
+    old_times=st.lists(st.integers(-100, 100), max_size=60),
+)
+def test_batched_notifications_always_describe_the_ledger(
+    ops: list[tuple[bool, int]], cuts: list[int], old_times: list[int]
+) -> None:
+    """Whatever the batch boundaries and upload times (out-of-order clocks included),
+    a view replaying the notifications holds exactly the ledger's rows."""
+    srv = FakeServer()
+    times = iter(old_times)
+    events: list[ResourceEvent] = []
+    for upload, pick in ops:
+        if upload or not srv.rows:
+            ev = srv.upload()
+            assert isinstance(ev, ResourceUploaded)
+            skew = next(times, 0)
+            res = ev.resource
+            moved = Resource(
+                res.id,
+                res.session_id,
+                res.name,
+                res.size,
+                res.content_type,
+                res.uploaded_by,
+                T0 + timedelta(seconds=skew),
+            )
+            srv.rows[res.id] = moved
+            ev = ResourceUploaded(ev.revision, moved)
+            srv.events[-1] = ev
+            events.append(ev)
+        else:
+            events.append(srv.delete(sorted(srv.rows)[pick % len(srv.rows)]))
+    ledger, view = shadowed()
+    ledger.load_snapshot(Snapshot(0, ()))
+    i = 0
+    for size in [*cuts, len(events)]:
+        ledger.apply_many(events[i : i + size])
+        i += size
+        assert view.rows == ids(ledger)
+    assert ids(ledger) == srv.listed()

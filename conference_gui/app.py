@@ -13,9 +13,9 @@ import asyncio
 import getpass
 import logging
 import sys
-import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 import platformdirs
@@ -25,6 +25,7 @@ from conference_gui import __version__
 from conference_gui.domain.invite import InviteError, InviteLink
 from conference_gui.services.embedded_server import EmbeddedServer
 from conference_gui.services.http_client import ApiClient, ApiError, Credentials
+from conference_gui.services.settings import AppSettings
 from conference_gui.ui.main_window import MainWindow, MeetingInfo
 
 log = logging.getLogger("conference_gui")
@@ -38,11 +39,13 @@ def create_window(
     *,
     title: str = "",
     invite: InviteLink | None = None,
+    settings: AppSettings | None = None,
     download_dir: Path | None = None,
 ) -> MainWindow:
     """Return the shown meeting window, already connecting on the running loop."""
     window = MainWindow(
         MeetingInfo(server_url, session_id, user_id, token, title=title, invite=invite),
+        settings=settings,
         download_dir=download_dir,
     )
     window.show()
@@ -92,10 +95,28 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _setup_logging(debug: bool) -> Path | None:
+    """Warnings to stderr; with --debug, everything to a rotating file too."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not debug:
+        return None
+    log_dir = Path(platformdirs.user_log_dir("conference-gui"))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / "conference-gui.log"
+    handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    for noisy in ("asyncio", "urllib3", "engineio", "socketio", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.INFO)
+    return path
+
+
 async def _credentials(
     args: argparse.Namespace, executor: ThreadPoolExecutor
 ) -> tuple[Credentials, EmbeddedServer | None]:
-    name = args.name or getpass.getuser() or "Guest"
+    name = args.name or args.settings.display_name() or getpass.getuser() or "Guest"
     if args.server:
         return Credentials(args.server, args.session, "", args.user, args.token), None
     if args.invite is not None:
@@ -172,7 +193,7 @@ async def _self_check(window: MainWindow, timeout: float = 30.0) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
+    log_file = _setup_logging(args.debug)
     import qasync
 
     existing = QApplication.instance()
@@ -180,6 +201,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("conference-gui")
     app.setApplicationVersion(__version__)
     app.setQuitOnLastWindowClosed(False)  # we quit after disconnecting cleanly
+    args.settings = AppSettings(parent=app)
+    if args.name:
+        args.settings.set_display_name(args.name)
+    if log_file is not None:
+        print(f"conference-gui: debug log at {log_file}", file=sys.stderr)
     # A QEventLoop for this thread only: qasync.run() would install a global
     # policy, and the embedded server's thread would then get a Qt loop too.
     loop = qasync.QEventLoop(app)

@@ -6,6 +6,7 @@ Tests set the offscreen platform themselves, so CI needs no display.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
@@ -111,6 +112,10 @@ class Loop:
     def close(self) -> None:
         self.loop.close()
         asyncio.set_event_loop(None)
+        # Collect the loop's Qt timer objects here, on the GUI thread: left to a
+        # later collection they may die on a server or HTTP thread, and Qt warns.
+        del self.loop
+        gc.collect()
 
 
 @pytest.fixture
@@ -134,6 +139,7 @@ async def until(predicate: Callable[[], object], timeout: float = 10.0, what: st
 def windows(aloop: Loop, tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """Open meeting windows with ``create_window``; all are shut down after the test."""
     from conference_gui.app import create_window
+    from conference_gui.services.settings import AppSettings
 
     opened: list[Any] = []
 
@@ -144,6 +150,7 @@ def windows(aloop: Loop, tmp_path: Path) -> Iterator[Callable[..., Any]]:
             member.user_id,
             member.token,
             title=meeting.title,
+            settings=AppSettings.at(tmp_path / f"settings-{member.name}-{len(opened)}.ini"),
             download_dir=tmp_path / f"downloads-{member.name}",
         )
         opened.append(win)

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QToolButton, QWidget
+from PySide6.QtCore import QProcess, Qt
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QToolButton,
+    QWidget,
+)
 
+from conference_gui import __version__
 from conference_gui.domain.invite import InviteLink
+from conference_gui.models.resource_filter import UnseenResources
 from conference_gui.models.resource_model import ResourceListModel
 from conference_gui.models.resources_controller import ResourceController
 from conference_gui.services.http_client import ApiClient
+from conference_gui.services.settings import AppSettings, RecentMeeting
 from conference_gui.services.socket_service import SocketService
 from conference_gui.ui.connection_status import ConnectionStatusLabel
 from conference_gui.ui.control_bar import ControlBar
@@ -51,11 +63,13 @@ class MainWindow(QMainWindow):
         meeting: MeetingInfo,
         parent: QWidget | None = None,
         *,
+        settings: AppSettings | None = None,
         download_dir: Path | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("videoConferenceWindow")
         self.meeting = meeting
+        self.settings = settings if settings is not None else AppSettings(parent=self)
         self.setWindowTitle(
             self.tr("%s — Conference") % meeting.title if meeting.title else self.tr("Conference")
         )
@@ -76,7 +90,7 @@ class MainWindow(QMainWindow):
             self.resource_model,
             meeting.session_id,
             self,
-            download_dir=download_dir,
+            download_dir=download_dir or self.settings.download_dir(),
         )
         self._closing = False
         self._closed = False
@@ -88,10 +102,17 @@ class MainWindow(QMainWindow):
             self.socket, self.resource_model, self.resources_dock.toggleViewAction(), self
         )
         self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.control_bar)
-        self.control_bar.leave_requested.connect(self.close)
+        self.control_bar.leave_requested.connect(self.request_leave)
         self.meeting_docks = MeetingDocks(self, self.socket, self.control_bar)
         self._create_status_bar()
+        self._create_unseen_badge()
+        self._create_menus()
         self.resources.error_message.connect(self.show_error)
+        self.leave_box: QMessageBox | None = None
+        self.about_box: QMessageBox | None = None
+        self._restore_layout()
+        if meeting.invite is not None:
+            self.settings.add_recent_meeting(RecentMeeting(meeting.title, str(meeting.invite)))
 
     # -- building -----------------------------------------------------------------
     def _create_center(self) -> None:
@@ -127,6 +148,111 @@ class MainWindow(QMainWindow):
             lay.addWidget(copy)
             bar.addPermanentWidget(box)
 
+    def _create_unseen_badge(self) -> None:
+        """The badge's accent and "N new" until the Resources dock has been seen."""
+        self.unseen = UnseenResources(self.resource_model, self)
+        self.socket.joined.connect(lambda ack: self.unseen.set_me(ack.me.id))
+        dock, button = self.resources_dock, self.control_bar.resources_button
+        dock.visibilityChanged.connect(self.unseen.set_watching)
+        self.unseen.set_watching(dock.isVisible())
+
+        def describe(*_: object) -> None:
+            count, new = self.resource_model.rowCount(), self.unseen.count
+            button.setBadgeAccent(new > 0)
+            files = self.tr("%n file(s)", "", count)
+            text = self.tr("Resources, %s") % files
+            if new:
+                text += ", " + self.tr("%n new", "", new)
+            button.setAccessibleName(text)
+            button.setToolTip(text)
+
+        self.unseen.changed.connect(describe)
+        button.badgeCountChanged.connect(describe)
+        describe()
+
+    def _create_menus(self) -> None:
+        menu = self.menuBar()
+        meeting = menu.addMenu(self.tr("&Meeting"))
+        meeting.addAction(self.resources_dock.upload_action)
+        copy = meeting.addAction(icon("copy"), self.tr("Copy invite link"), self.copy_invite)
+        copy.setEnabled(self.meeting.invite is not None)
+        self.recent_menu = meeting.addMenu(self.tr("Recent meetings"))
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        meeting.addSeparator()
+        meeting.addAction(self.control_bar.leave_action)
+
+        view = menu.addMenu(self.tr("&View"))
+        self.view_menu = view
+        shortcuts = iter(("Ctrl+Shift+R", "Ctrl+Shift+P", "Ctrl+Shift+C", "Ctrl+Shift+O"))
+        for dock in self.findChildren(QDockWidget):
+            action = dock.toggleViewAction()
+            if action.shortcut().isEmpty():
+                action.setShortcut(QKeySequence(next(shortcuts, "")))
+            view.addAction(action)
+        self.toasts_action = view.addAction(self.tr("Show notifications"))
+        self.toasts_action.setCheckable(True)
+        self.toasts_action.setChecked(self.settings.toasts_enabled())
+        self.toasts_action.toggled.connect(self.settings.set_toasts_enabled)
+
+        help_menu = menu.addMenu(self.tr("&Help"))
+        help_menu.addAction(self.tr("About Conference"), self.show_about)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = [m for m in self.settings.recent_meetings() if m.link != str(self.meeting.invite)]
+        if not recent:
+            self.recent_menu.addAction(self.tr("(none yet)")).setEnabled(False)
+        for item in recent:
+            label = item.title or item.link
+            self.recent_menu.addAction(label, lambda link=item.link: self.join_again(link))
+
+    def join_again(self, link: str) -> bool:
+        """Open another meeting in a new process (one meeting per process and window)."""
+        if getattr(sys, "frozen", False):
+            program, args = sys.executable, ["--join", link]
+        else:
+            program, args = sys.executable, ["-m", "conference_gui", "--join", link]
+        return bool(QProcess.startDetached(program, args))
+
+    def _restore_layout(self) -> None:
+        geometry, state = self.settings.window_geometry(), self.settings.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def show_about(self) -> None:
+        box = QMessageBox(self)
+        box.setObjectName("aboutBox")
+        box.setWindowTitle(self.tr("About Conference"))
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(
+            self.tr("Conference %s\nServer: %s\nSettings: %s")
+            % (__version__, self.meeting.server_url, self.settings.file_name)
+        )
+        box.open()
+        self.about_box = box
+
+    def request_leave(self) -> None:
+        """Ask before leaving: one stray click must not drop someone from a meeting."""
+        if self.leave_box is not None:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Leave meeting"),
+            self.tr("Leave “%s”?") % (self.meeting.title or self.tr("the meeting")),
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("confirmLeave")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        leave = box.addButton(self.tr("Leave"), QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(leave)
+        box.accepted.connect(self.close)
+        box.finished.connect(lambda _: setattr(self, "leave_box", None))
+        self.leave_box = box
+        box.open()
+
     # -- behaviour ----------------------------------------------------------------
     def start(self) -> None:
         """Connect on the running loop (after the window is shown)."""
@@ -145,6 +271,8 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
+        self.settings.save_window(self.saveGeometry(), self.saveState())
+        self.settings.sync()
         await self.resources.shutdown()
         await self.meeting_docks.shutdown()
         await self.socket.stop()

@@ -21,10 +21,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListView,
     QMenu,
     QMessageBox,
@@ -35,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from conference_gui.domain.units import format_size
+from conference_gui.models.resource_filter import ResourceFilterModel, SortOrder
 from conference_gui.models.resource_model import ResourceListModel, ResourceRole
 from conference_gui.models.resources_controller import ResourceController, Transfer, TransferState
 from conference_gui.services.socket_service import SocketService
@@ -61,12 +64,20 @@ class ResourceListView(QListView):
         super().paintEvent(event)
         model = self.model()
         if model is not None and model.rowCount() == 0:
+            filtered = (
+                isinstance(model, ResourceFilterModel) and model.filterRegularExpression().pattern()
+            )
+            text = (
+                self.tr("No file matches the filter.")
+                if filtered
+                else self.tr("No files shared yet.\nDrop files here or click Upload.")
+            )
             painter = QPainter(self.viewport())
             painter.setPen(self.palette().placeholderText().color())
             painter.drawText(
                 self.viewport().rect().adjusted(12, 12, -12, -12),
                 Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                self.tr("No files shared yet.\nDrop files here or click Upload."),
+                text,
             )
 
 
@@ -185,8 +196,31 @@ class ResourcesDock(QDockWidget):
         header.addWidget(self.download_button)
         header.addWidget(self.delete_button)
 
+        self.filter_edit = QLineEdit(body)
+        self.filter_edit.setObjectName("resourceFilter")
+        self.filter_edit.setPlaceholderText(self.tr("Filter by name"))
+        self.filter_edit.setAccessibleName(self.tr("Filter shared files by name"))
+        self.filter_edit.setClearButtonEnabled(True)
+        self.sort_box = QComboBox(body)
+        self.sort_box.setObjectName("resourceSort")
+        self.sort_box.setAccessibleName(self.tr("Sort shared files"))
+        for label, order in (
+            (self.tr("Newest"), SortOrder.NEWEST),
+            (self.tr("Name"), SortOrder.NAME),
+            (self.tr("Size"), SortOrder.SIZE),
+        ):
+            self.sort_box.addItem(label, order.value)
+        filters = QHBoxLayout()
+        filters.addWidget(self.filter_edit, 1)
+        filters.addWidget(self.sort_box)
+
+        self.proxy = ResourceFilterModel(model, self)
+        self.filter_edit.textChanged.connect(self.proxy.set_filter_text)
+        self.sort_box.currentIndexChanged.connect(
+            lambda _: self.proxy.set_order(SortOrder(self.sort_box.currentData()))
+        )
         self.view = ResourceListView(body)
-        self.view.setModel(model)
+        self.view.setModel(self.proxy)
         self.view.doubleClicked.connect(self._on_double_clicked)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.selectionModel().selectionChanged.connect(self._update_actions)
@@ -201,6 +235,7 @@ class ResourcesDock(QDockWidget):
         lay = QVBoxLayout(body)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(header)
+        lay.addLayout(filters)
         lay.addWidget(self.view, 1)
         lay.addLayout(self.transfers)
         self.setWidget(body)

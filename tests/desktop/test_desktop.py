@@ -1,0 +1,167 @@
+"""What a desktop app is expected to remember and offer: settings, filter and
+sort, the "new" accent, menus, a Leave that asks first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import QDockWidget, QMessageBox, QToolButton
+
+from conference_gui.domain.resources import Person, Resource, ResourceUploaded, Snapshot
+from conference_gui.models.resource_filter import ResourceFilterModel, SortOrder, UnseenResources
+from conference_gui.models.resource_model import ResourceListModel
+from conference_gui.services.settings import AppSettings, RecentMeeting
+from tests.conftest import Loop, Meeting, until
+
+T0 = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+def res(n: int, name: str, size: int, by: str = "bob") -> Resource:
+    return Resource(
+        f"r{n}", "s", name, size, "text/plain", Person(by, by.title()), T0 + timedelta(minutes=n)
+    )
+
+
+def names(model: Any) -> list[str]:
+    return [model.index(r, 0).data() for r in range(model.rowCount())]
+
+
+def test_settings_round_trip_through_an_ini_file(tmp_path: Path, qapp: Any) -> None:
+    path = tmp_path / "s.ini"
+    s = AppSettings.at(path)
+    s.set_display_name("  Ann  ")
+    for i in range(12):
+        s.add_recent_meeting(RecentMeeting(f"M{i}", f"http://h/join/{i}?invite=x"))
+    s.add_recent_meeting(RecentMeeting("M3 again", "http://h/join/3?invite=x"))
+    s.set_toasts_enabled(False)
+    s.set_download_dir(tmp_path / "dl")
+    s.sync()
+    again = AppSettings.at(path)
+    assert again.display_name() == "Ann"
+    recent = again.recent_meetings()
+    assert len(recent) == 8
+    assert recent[0] == RecentMeeting("M3 again", "http://h/join/3?invite=x")
+    assert [m.link for m in recent].count("http://h/join/3?invite=x") == 1
+    assert again.toasts_enabled() is False
+    assert again.download_dir() == tmp_path / "dl"
+
+
+def test_filter_and_sort_over_the_one_model(qtmodeltester: Any) -> None:
+    model = ResourceListModel()
+    model.ledger.load_snapshot(
+        Snapshot(3, (res(1, "beta.txt", 300), res(2, "Alpha.pdf", 10), res(3, "gamma.png", 20)))
+    )
+    proxy = ResourceFilterModel(model)
+    qtmodeltester.check(proxy, force_py=True)
+    assert names(proxy) == ["gamma.png", "Alpha.pdf", "beta.txt"]  # newest first
+    proxy.set_order(SortOrder.NAME)
+    assert names(proxy) == ["Alpha.pdf", "beta.txt", "gamma.png"]
+    proxy.set_order(SortOrder.SIZE)
+    assert names(proxy) == ["beta.txt", "gamma.png", "Alpha.pdf"]  # largest first
+    proxy.set_filter_text("A")
+    assert names(proxy) == ["beta.txt", "gamma.png", "Alpha.pdf"]
+    proxy.set_filter_text("pdf")
+    assert names(proxy) == ["Alpha.pdf"]
+    model.ledger.apply(ResourceUploaded(4, res(4, "zeta.pdf", 5)))
+    assert names(proxy) == ["Alpha.pdf", "zeta.pdf"]  # live, still sorted and filtered
+
+
+def test_unseen_counts_others_files_until_the_dock_is_seen(qapp: Any) -> None:
+    model = ResourceListModel()
+    unseen = UnseenResources(model)
+    unseen.set_me("ann")
+    model.ledger.load_snapshot(Snapshot(0, ()))
+    model.ledger.apply(ResourceUploaded(1, res(1, "a", 1, by="bob")))
+    model.ledger.apply(ResourceUploaded(2, res(2, "b", 1, by="ann")))  # my own: not "new"
+    assert unseen.count == 1
+    unseen.set_watching(True)
+    assert unseen.count == 0
+    model.ledger.apply(ResourceUploaded(3, res(3, "c", 1)))
+    assert unseen.count == 0  # arrived while looking
+    unseen.set_watching(False)
+    model.ledger.apply(ResourceUploaded(4, res(4, "d", 1)))
+    model.ledger.load_snapshot(Snapshot(4, tuple(model.ledger.resources())))  # a resync
+    assert unseen.count == 1  # still only "d": the resync does not make seen files new
+
+
+def test_badge_says_how_many_are_new_until_the_dock_opens(
+    aloop: Loop, meeting: Meeting, windows: Any
+) -> None:
+    bob = windows(meeting, meeting.join("Bob"))
+    bob.resources_dock.hide()
+    button = bob.findChild(QToolButton, "resourcesButton")
+
+    async def story() -> None:
+        await until(lambda: bob.socket.is_ready)
+        meeting.upload(meeting.host, "slides.pdf", b"%PDF")
+        await until(lambda: button.property("badgeCount") == 1)
+        assert button.accessibleName() == "Resources, 1 file(s), 1 new"
+        assert button.property("badgeAccent") is True
+        bob.resources_dock.show()
+        await until(lambda: button.property("badgeAccent") is False)
+        assert button.accessibleName() == "Resources, 1 file(s)"
+
+    aloop.run(story())
+
+
+def test_view_menu_toggles_every_dock_and_leave_asks_first(
+    aloop: Loop, meeting: Meeting, windows: Any
+) -> None:
+    win = windows(meeting, meeting.host)
+
+    async def story() -> None:
+        await until(lambda: win.socket.is_ready)
+        docks = win.findChildren(QDockWidget)
+        in_menu = set(win.view_menu.actions())
+        assert docks and all(d.toggleViewAction() in in_menu for d in docks)
+        win.control_bar.leave_action.trigger()
+        box = win.leave_box
+        assert isinstance(box, QMessageBox) and box.isVisible()
+        box.reject()  # changed their mind
+        await until(lambda: win.leave_box is None)
+        assert win.isVisible() and win.socket.is_ready
+        win.control_bar.leave_action.trigger()
+        assert win.leave_box is not None
+        win.leave_box.accept()
+        await until(lambda: not win.isVisible(), what="window closed after leaving")
+        assert not win.socket.is_ready
+
+    aloop.run(story())
+
+
+def test_window_layout_is_restored_from_settings(
+    aloop: Loop, meeting: Meeting, windows: Any, tmp_path: Path
+) -> None:
+    from conference_gui.app import create_window
+
+    settings_path = tmp_path / "layout.ini"
+
+    async def story() -> None:
+        first = create_window(
+            meeting.url,
+            meeting.session_id,
+            meeting.host.user_id,
+            meeting.host.token,
+            settings=AppSettings.at(settings_path),
+        )
+        first.resources_dock.hide()
+        first.resize(700, 450)  # the offscreen screen is 800×600
+        await first.shutdown()
+        first.close()
+        second = create_window(
+            meeting.url,
+            meeting.session_id,
+            meeting.host.user_id,
+            meeting.host.token,
+            settings=AppSettings.at(settings_path),
+        )
+        try:
+            assert not second.resources_dock.isVisible()
+            assert (second.width(), second.height()) == (700, 450)
+        finally:
+            await second.shutdown()
+            second.close()
+
+    aloop.run(story())

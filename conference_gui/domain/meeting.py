@@ -79,6 +79,9 @@ class Poll:
     options: tuple[PollOption, ...]
     closed: bool
     created_by: str
+    #: The option this client's user voted for, when the server says (acks carry
+    #: ``myVote``; room broadcasts do not, so ``None`` there means "not said").
+    my_vote: int | None = None
 
     @property
     def total_votes(self) -> int:
@@ -102,12 +105,20 @@ class Poll:
             created_by = created_by.get("id")
         if not isinstance(created_by, str):
             raise PayloadError("poll.createdBy must be a user id")
+        my_vote = d.get("myVote")
+        if my_vote is not None and (
+            not isinstance(my_vote, int)
+            or isinstance(my_vote, bool)
+            or not 0 <= my_vote < len(options)
+        ):
+            raise PayloadError("poll.myVote must be an option index or null")
         return cls(
             id=get_str(d, "id", max_len=200),
             question=get_str(d, "question", max_len=2000),
             options=tuple(options),
             closed=get_bool(d, "closed", False),
             created_by=created_by,
+            my_vote=my_vote,
         )
 
 
@@ -119,14 +130,19 @@ class JoinAck:
     participants: tuple[Participant, ...]
     resource_revision: int
     polls: tuple[Poll, ...]
+    #: Recent chat, oldest first, if the server sends it (optional ``chat`` key).
+    chat: tuple[ChatMessage, ...] = ()
 
     @classmethod
     def from_wire(cls, data: object) -> JoinAck:
         d = _obj(data, "join-session ack")
         people = d.get("participants")
         polls = d.get("polls", [])
+        chat = d.get("chat", [])
         if not isinstance(people, list) or not isinstance(polls, list):
             raise PayloadError("participants and polls must be lists")
+        if not isinstance(chat, list):
+            raise PayloadError("chat must be a list")
         rev = get_int(d, "resourceRevision")
         if rev < 0:
             raise PayloadError("resourceRevision must not be negative")
@@ -135,6 +151,7 @@ class JoinAck:
             participants=tuple(Participant.from_wire(p) for p in people),
             resource_revision=rev,
             polls=tuple(Poll.from_wire(p) for p in polls),
+            chat=tuple(ChatMessage.from_wire(m) for m in chat),
         )
 
 

@@ -284,6 +284,14 @@ class SocketService(QObject):
             raise RequestError("bad_ack", f"{event} answered with {type(ack).__name__}")
         return ack
 
+    async def send_signal(self, to: str, data: dict[str, Any]) -> None:
+        """Relay a WebRTC signaling message to participant ``to`` (only them).
+
+        The addressee gets it as :attr:`signal_received`; errors raise
+        :class:`RequestError` (e.g. ``not_found`` when ``to`` is not in the meeting).
+        """
+        await self.request("signal", {"to": to, "data": data})
+
     # -- incoming events --------------------------------------------------
     def _register_handlers(self) -> None:
         on = self._sio.on

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -204,7 +205,7 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction(self.tr("(none yet)")).setEnabled(False)
         for item in recent:
             label = item.title or item.link
-            self.recent_menu.addAction(label, lambda link=item.link: self.join_again(link))
+            self.recent_menu.addAction(label, functools.partial(self.join_again, item.link))
 
     def join_again(self, link: str) -> bool:
         """Open another meeting in a new process (one meeting per process and window)."""

@@ -55,7 +55,9 @@ def test_cancelled_upload_leaves_no_row_and_no_temp_file(
         transfer.cancel()
         await until(lambda: transfer.finished, what="upload finished")
         assert transfer.state is TransferState.CANCELLED
-        await until(lambda: not list((tmp_path / "server-data" / "tmp").glob("*")), what="temp gone")
+        await until(
+            lambda: not list((tmp_path / "server-data" / "tmp").glob("*")), what="temp gone"
+        )
         assert ann.resource_model.rowCount() == 0
         assert meeting.listed(meeting.host)["resources"] == []
 

@@ -1,0 +1,109 @@
+"""Signed tokens (JWT, HS256) and the secret that signs them.
+
+The secret is made once per data folder and kept in ``secret.key`` (mode
+0600) so tokens survive a restart; it is never logged.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import jwt
+
+from .errors import ApiError
+
+Role = Literal["host", "participant"]
+ROLES: tuple[Role, ...] = ("host", "participant")
+SECRET_FILE = "secret.key"
+_SECRET_BYTES = 32
+_ALGORITHM = "HS256"
+_CLAIMS = ("sub", "sid", "name", "role", "exp")
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who a token speaks for: one user in one session."""
+
+    user_id: str
+    session_id: str
+    name: str
+    role: Role
+
+    @property
+    def is_host(self) -> bool:
+        return self.role == "host"
+
+
+def load_or_create_secret(data_dir: Path) -> bytes:
+    """Read ``secret.key``, creating it atomically (O_EXCL, 0600) on first use."""
+    path = data_dir / SECRET_FILE
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_bytes()
+        if len(secret) < _SECRET_BYTES:
+            raise RuntimeError(f"{path} is damaged (shorter than {_SECRET_BYTES} bytes)") from None
+        return secret
+    secret = secrets.token_bytes(_SECRET_BYTES)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(secret)
+    return secret
+
+
+class TokenService:
+    """Issues and verifies session tokens."""
+
+    def __init__(
+        self, secret: bytes, ttl_seconds: int, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._secret = secret
+        self._ttl = ttl_seconds
+        self._clock = clock
+
+    def __repr__(self) -> str:  # keep the secret out of logs and tracebacks
+        return f"TokenService(ttl_seconds={self._ttl})"
+
+    def issue(self, identity: Identity) -> str:
+        claims = {
+            "sub": identity.user_id,
+            "sid": identity.session_id,
+            "name": identity.name,
+            "role": identity.role,
+            "exp": int(self._clock()) + self._ttl,
+        }
+        return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
+
+    def verify(self, token: str) -> Identity:
+        """Return the identity, or raise 401 ``unauthorized`` / ``token_expired``."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[_ALGORITHM],
+                options={"require": list(_CLAIMS)},
+            )
+        except jwt.ExpiredSignatureError:
+            raise ApiError(401, "token_expired", "The token has expired; join again") from None
+        except jwt.PyJWTError:
+            raise ApiError(401, "unauthorized", "The token is not valid") from None
+        values = [claims.get(key) for key in ("sub", "sid", "name", "role")]
+        if not all(isinstance(v, str) and v for v in values) or claims["role"] not in ROLES:
+            raise ApiError(401, "unauthorized", "The token is not valid")
+        return Identity(claims["sub"], claims["sid"], claims["name"], claims["role"])
+
+
+def bearer_token(header: str | None) -> str:
+    """The token of an ``Authorization: Bearer`` header, or 401."""
+    if not header:
+        raise ApiError(401, "unauthorized", "Missing Authorization: Bearer token")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthorized", "Authorization must be 'Bearer <token>'")
+    return token.strip()

@@ -1,0 +1,96 @@
+"""The bytes of resources, on disk under ``<data_dir>/files/<resource id>``.
+
+Uploads are written to ``<data_dir>/tmp/`` first and renamed into place only
+when complete, so a half-received file is never visible. File names on disk
+are always server-made ids, never anything a user typed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+log = logging.getLogger(__name__)
+
+_ID_PATTERN = re.compile(r"[0-9a-f]{8,64}")
+_TEMP_SUFFIX = ".part"
+#: Temp files untouched this long belong to a dead process and are swept at start.
+STALE_TEMP_SECONDS = 3600.0
+
+
+class BlobStore:
+    def __init__(self, root: Path) -> None:
+        self.files_dir = root / "files"
+        self.tmp_dir = root / "tmp"
+
+    def prepare(self) -> None:
+        """Create the folders and sweep stale temp files (blocking; run it off the loop).
+
+        Only *stale* temp files go: another node sharing the folder may be
+        receiving an upload right now.
+        """
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        for path in self.tmp_dir.glob(f"*{_TEMP_SUFFIX}"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+
+    def path(self, resource_id: str) -> Path:
+        if not _ID_PATTERN.fullmatch(resource_id):
+            raise ValueError(f"not a resource id: {resource_id!r}")
+        return self.files_dir / resource_id
+
+    async def open_temp(self) -> TempBlob:
+        path = self.tmp_dir / f"{uuid.uuid4().hex}{_TEMP_SUFFIX}"
+        handle = await asyncio.to_thread(path.open, "xb")
+        return TempBlob(path, handle, self)
+
+    async def remove(self, resource_id: str) -> None:
+        """Best effort: a failure (e.g. Windows, file open for a download) is logged, not raised."""
+        path = self.path(resource_id)
+        try:
+            await asyncio.to_thread(path.unlink, True)
+        except OSError:
+            log.warning("could not remove %s; it is orphaned", path, exc_info=True)
+
+
+class TempBlob:
+    """A file being received. Either :meth:`commit` or :meth:`discard` it."""
+
+    def __init__(self, path: Path, handle: BinaryIO, store: BlobStore) -> None:
+        self.path = path
+        self._handle = handle
+        self._store = store
+
+    async def write(self, chunk: bytes) -> None:
+        await asyncio.to_thread(self._handle.write, chunk)
+
+    async def commit(self, resource_id: str) -> None:
+        """Move the complete file into place under its resource id."""
+        target = self._store.path(resource_id)
+
+        def finish() -> None:
+            self._handle.close()
+            os.replace(self.path, target)
+
+        try:
+            await asyncio.to_thread(finish)
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        """Close and delete. Synchronous on purpose: it must run even while being cancelled."""
+        with contextlib.suppress(OSError):
+            self._handle.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()

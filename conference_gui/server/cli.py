@@ -1,0 +1,93 @@
+"""``conference-server``: run the reference server until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from conference_gui import __version__
+
+from .app import UnsupportedConfig
+from .config import ServerConfig, default_data_dir
+from .runner import start_server
+
+log = logging.getLogger("conference_gui.server")
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = ServerConfig.__dataclass_fields__
+    parser = argparse.ArgumentParser(
+        prog="conference-server",
+        description="Reference server of conference-gui (wire contract v1).",
+    )
+    parser.add_argument("--host", default=defaults["host"].default,
+                        help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=defaults["port"].default,
+                        help="TCP port; 0 picks a free one (default: %(default)s)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help=f"database, files and token secret (default: {default_data_dir()})")
+    parser.add_argument("--max-upload-mb", type=float, default=defaults["max_upload_mb"].default,
+                        help="largest accepted upload in MiB (default: %(default)s)")
+    parser.add_argument("--redis-url", default=None,
+                        help="Socket.IO message queue for several nodes (not supported yet)")
+    parser.add_argument("--database-url", default=None,
+                        help="PostgreSQL instead of SQLite (not supported yet)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.redis_url or args.database_url:
+        parser.exit(EXIT_USAGE, "conference-server: --redis-url and --database-url are not "
+                                "supported yet; run one node with SQLite\n")
+    try:
+        config = ServerConfig(
+            host=args.host,
+            port=args.port,
+            data_dir=args.data_dir or default_data_dir(),
+            max_upload_mb=args.max_upload_mb,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    try:
+        asyncio.run(_serve(config))
+    except (OSError, UnsupportedConfig, RuntimeError) as exc:
+        print(f"conference-server: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+async def _serve(config: ServerConfig) -> None:
+    stop = asyncio.Event()
+    _on_signals(asyncio.get_running_loop(), stop.set)
+    server = await start_server(config)
+    print(f"listening on {server.listen_url}", flush=True)
+    log.info("data in %s", config.data_dir)
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        await server.close()
+
+
+def _on_signals(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+    """Call ``callback`` on the loop at SIGINT/SIGTERM (also where add_signal_handler is absent)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, callback)
+        except (NotImplementedError, RuntimeError):  # Windows
+            with contextlib.suppress(ValueError, OSError):
+                signal.signal(signum, lambda *_: loop.call_soon_threadsafe(callback))

@@ -1,0 +1,112 @@
+"""Domain events and the in-process bus that carries them.
+
+Everything that changes a session is published here (REST and socket
+handlers alike); one subscriber, the socket bridge, turns events into
+Socket.IO emits. Subscribers are awaited one after the other, in publish
+order, so events leave in the order they happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .meeting import ChatMessage, Participant, Poll
+from .storage import ResourceRecord
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceUploaded:
+    session_id: str
+    resource: ResourceRecord
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceDeleted:
+    session_id: str
+    resource_id: str
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantJoined:
+    session_id: str
+    participant: Participant
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantUpdated:
+    session_id: str
+    participant: Participant
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantLeft:
+    session_id: str
+    participant_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatPosted:
+    session_id: str
+    message: ChatMessage
+
+
+@dataclass(frozen=True, slots=True)
+class PollCreated:
+    session_id: str
+    poll: Poll
+
+
+@dataclass(frozen=True, slots=True)
+class PollUpdated:
+    session_id: str
+    poll: Poll
+
+
+@dataclass(frozen=True, slots=True)
+class PollClosed:
+    session_id: str
+    poll: Poll
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRelayed:
+    """WebRTC signaling for exactly one addressee."""
+
+    session_id: str
+    sender_id: str
+    recipient_id: str
+    data: dict[str, Any]
+
+
+DomainEvent = (
+    ResourceUploaded | ResourceDeleted | ParticipantJoined | ParticipantUpdated
+    | ParticipantLeft | ChatPosted | PollCreated | PollUpdated | PollClosed | SignalRelayed
+)
+Subscriber = Callable[[DomainEvent], Awaitable[None]]
+
+
+class EventBus:
+    """Publish/subscribe within one server process."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Add a subscriber; returns the function that removes it again."""
+        self._subscribers.append(subscriber)
+        return lambda: self._subscribers.remove(subscriber)
+
+    async def publish(self, event: DomainEvent) -> None:
+        """Deliver to every subscriber; one failing subscriber never stops the others."""
+        for subscriber in list(self._subscribers):
+            try:
+                await subscriber(event)
+            except Exception:
+                log.exception("subscriber %r failed on %s", subscriber, type(event).__name__)

@@ -1,0 +1,293 @@
+"""The ``/video`` Socket.IO namespace: auth at connect, then meeting events with acks.
+
+Every client event is answered through its ack, either with the result or
+with ``{"error": {"code", "message"}}``; a handler never raises into
+python-socketio. Changes are published on the event bus; the bridge emits
+them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+import socketio
+
+from .auth import Identity
+from .bridge import NAMESPACE, session_room, user_room
+from .context import ServerContext
+from .errors import ApiError, error_body
+from .events import (
+    ChatPosted,
+    ParticipantJoined,
+    ParticipantLeft,
+    ParticipantUpdated,
+    PollClosed,
+    PollCreated,
+    PollUpdated,
+    SignalRelayed,
+)
+from .meeting import Meeting
+from .names import clean_display_name, clean_text
+from .validation import (
+    expect_object,
+    get_bool,
+    get_int,
+    get_object,
+    get_str,
+    get_str_list,
+    non_blank,
+)
+from .wire import JSON, chat_json, participant_json, poll_json
+
+log = logging.getLogger(__name__)
+
+MAX_CHAT_LENGTH = 4000
+MAX_QUESTION_LENGTH = 500
+MAX_OPTION_LENGTH = 200
+MIN_OPTIONS, MAX_OPTIONS = 2, 10
+
+
+class ConnectRefused(socketio.exceptions.ConnectionRefusedError):
+    """Refuses a connection with ``{"code", "message"}`` as the connect_error data."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.error_args = {"code": code, "message": message}
+
+
+@dataclass(slots=True)
+class SocketState:
+    """Kept per socket with ``save_session``."""
+
+    identity: Identity
+    joined: bool = False
+
+
+def _query_value(environ: dict[str, Any], key: str) -> str | None:
+    values = parse_qs(environ.get("QUERY_STRING", "")).get(key)
+    return values[0] if values else None
+
+
+class VideoNamespace(socketio.AsyncNamespace):
+    def __init__(self, ctx: ServerContext) -> None:
+        super().__init__(NAMESPACE)
+        self._ctx = ctx
+        # join-session is handled apart: it is the one event allowed before joining.
+        self._events = {
+            "raise-hand": self.on_raise_hand,
+            "lower-hand": self.on_lower_hand,
+            "chat-message": self.on_chat_message,
+            "poll-create": self.on_poll_create,
+            "poll-vote": self.on_poll_vote,
+            "poll-close": self.on_poll_close,
+            "signal": self.on_signal,
+        }
+
+    # --- dispatch -------------------------------------------------------------
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        """Route ``kebab-case`` events to ``on_snake_case`` and turn failures into error acks."""
+        if event == "connect":
+            return await self.on_connect(*args)
+        if event == "disconnect":
+            return await self.on_disconnect(*args)
+        sid: str = args[0]
+        payload = args[1] if len(args) > 1 else None
+        handler = self._events.get(event)
+        if handler is None and event != "join-session":
+            return error_body("unknown_event", f"Unknown event {event!r}")
+        try:
+            if handler is None:
+                return await self.on_join_session(sid, payload)
+            state, meeting = await self._joined(sid)
+            return await handler(state, meeting, payload)
+        except ApiError as exc:
+            return exc.body()
+        except Exception:
+            log.exception("event %r failed", event)
+            return error_body("internal", "Internal server error")
+
+    async def _state(self, sid: str) -> SocketState | None:
+        try:
+            state = await self.get_session(sid)
+        except KeyError:  # the connection is already gone
+            return None
+        return state if isinstance(state, SocketState) else None
+
+    async def _joined(self, sid: str) -> tuple[SocketState, Meeting]:
+        state = await self._state(sid)
+        if state is None or not state.joined:
+            raise ApiError(409, "not_joined", "Send join-session first")
+        return state, self._ctx.meetings.get(state.identity.session_id)
+
+    async def _publish_participant(self, meeting: Meeting, user_id: str) -> None:
+        participant = meeting.participant(user_id).snapshot()
+        await self._ctx.bus.publish(ParticipantUpdated(meeting.session_id, participant))
+
+    # --- lifecycle ------------------------------------------------------------
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        token = token or _query_value(environ, "token")
+        if not isinstance(token, str) or not token:
+            raise ConnectRefused("unauthorized", "A token is required (auth: {token})")
+        try:
+            identity = self._ctx.tokens.verify(token)
+        except ApiError as exc:
+            raise ConnectRefused(exc.code, exc.message) from None
+        wanted_session = _query_value(environ, "sessionId")
+        wanted_user = _query_value(environ, "userId")
+        if wanted_session not in (None, identity.session_id) or wanted_user not in (
+            None, identity.user_id
+        ):
+            raise ConnectRefused("unauthorized", "The token does not open this session")
+        await self.save_session(sid, SocketState(identity))
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        state = await self._state(sid)
+        if state is None or not state.joined:
+            return
+        session_id, user_id = state.identity.session_id, state.identity.user_id
+        if self._ctx.meetings.get(session_id).disconnect(user_id, sid):
+            await self._ctx.bus.publish(ParticipantLeft(session_id, user_id))
+
+    # --- events ---------------------------------------------------------------
+    async def on_join_session(self, sid: str, payload: object) -> JSON:
+        body = expect_object(payload)
+        requested = get_str(body, "sessionId")
+        state = await self._state(sid)
+        if state is None:  # pragma: no cover - connect always saves a state
+            raise ApiError(401, "unauthorized", "Not authenticated")
+        identity = state.identity
+        if requested != identity.session_id:
+            raise ApiError(403, "forbidden", "The token does not open that session")
+        if await self._ctx.storage.get_session(identity.session_id) is None:
+            raise ApiError(404, "not_found", "No such session")
+        meeting = self._ctx.meetings.get(identity.session_id)
+        if not state.joined:
+            # Check and count the connection with no await in between: a
+            # disconnect handled meanwhile would otherwise leave a ghost.
+            if not self.server.manager.is_connected(sid, NAMESPACE):
+                raise ApiError(409, "not_connected", "The connection is closing")
+            participant, first = meeting.connect(identity, sid)
+            state.joined = True
+            await self.save_session(sid, state)
+            # Rooms first, revision after: an upload between the two is then
+            # seen twice (harmless) instead of never.
+            await self.enter_room(sid, session_room(identity.session_id))
+            await self.enter_room(sid, user_room(identity.session_id, identity.user_id))
+            if first:
+                await self._ctx.bus.publish(
+                    ParticipantJoined(identity.session_id, participant.snapshot())
+                )
+        revision = await self._ctx.storage.revision(identity.session_id)
+        return {
+            "self": participant_json(meeting.participant(identity.user_id)),
+            "participants": [participant_json(p) for p in meeting.participants.values()],
+            "resourceRevision": revision,
+            "polls": [poll_json(p, identity.user_id) for p in meeting.polls.values()],
+            "chat": [chat_json(m) for m in meeting.chat],
+        }
+
+    async def on_raise_hand(self, state: SocketState, meeting: Meeting, payload: object) -> JSON:
+        raised = get_bool(expect_object(payload), "raised")
+        if meeting.set_hand(state.identity.user_id, raised):
+            await self._publish_participant(meeting, state.identity.user_id)
+        return {"ok": True}
+
+    async def on_lower_hand(self, state: SocketState, meeting: Meeting, payload: object) -> JSON:
+        participant_id = get_str(expect_object(payload), "participantId")
+        if not state.identity.is_host:
+            raise ApiError(403, "forbidden", "Only the host can lower someone's hand")
+        if meeting.set_hand(participant_id, False):
+            await self._publish_participant(meeting, participant_id)
+        return {"ok": True}
+
+    async def on_chat_message(self, state: SocketState, meeting: Meeting, payload: object) -> JSON:
+        text = clean_text(get_str(expect_object(payload), "text"))
+        non_blank(text, "text")
+        if len(text) > MAX_CHAT_LENGTH:
+            raise ApiError(422, "invalid", f"'text' must be at most {MAX_CHAT_LENGTH} characters")
+        message = meeting.post(state.identity, text)
+        await self._ctx.bus.publish(ChatPosted(meeting.session_id, message))
+        return {"message": chat_json(message)}
+
+    async def on_poll_create(self, state: SocketState, meeting: Meeting, payload: object) -> JSON:
+        body = expect_object(payload)
+        question = clean_display_name(
+            get_str(body, "question", max_length=MAX_QUESTION_LENGTH), MAX_QUESTION_LENGTH
+        )
+        non_blank(question, "question")
+        raw_options = get_str_list(body, "options")
+        if not MIN_OPTIONS <= len(raw_options) <= MAX_OPTIONS:
+            raise ApiError(422, "invalid", f"A poll has {MIN_OPTIONS}..{MAX_OPTIONS} options")
+        if any(len(o) > MAX_OPTION_LENGTH for o in raw_options):
+            raise ApiError(422, "invalid", f"Options are at most {MAX_OPTION_LENGTH} characters")
+        options = [clean_display_name(o, MAX_OPTION_LENGTH) for o in raw_options]
+        if not all(options):
+            raise ApiError(422, "invalid", "Options must not be blank")
+        if len({o.casefold() for o in options}) != len(options):
+            raise ApiError(422, "invalid", "Options must differ from each other")
+        poll = meeting.create_poll(state.identity, question, options)
+        await self._ctx.bus.publish(PollCreated(meeting.session_id, poll.snapshot()))
+        return {"poll": poll_json(poll, state.identity.user_id)}
+
+    async def on_poll_vote(self, state: SocketState, meeting: Meeting, payload: object) -> JSON:
+        body = expect_object(payload)
+        poll_id, option = get_str(body, "pollId"), get_int(body, "option")
+        poll = meeting.vote(state.identity, poll_id, option)
+        await self._ctx.bus.publish(PollUpdated(meeting.session_id, poll.snapshot()))
+        return {"poll": poll_json(poll, state.identity.user_id)}
+
+    async def on_poll_close(self, state: SocketState, meeting: Meeting, payload: object) -> JSON:
+        poll_id = get_str(expect_object(payload), "pollId")
+        poll, changed = meeting.close_poll(state.identity, poll_id)
+        if changed:
+            await self._ctx.bus.publish(PollClosed(meeting.session_id, poll.snapshot()))
+        return {"poll": poll_json(poll, state.identity.user_id)}
+
+    async def on_signal(self, state: SocketState, meeting: Meeting, payload: object) -> JSON:
+        body = expect_object(payload)
+        recipient, data = get_str(body, "to"), get_object(body, "data")
+        if recipient not in meeting.participants:
+            raise ApiError(404, "not_found", "The addressee is not in this session")
+        await self._ctx.bus.publish(
+            SignalRelayed(meeting.session_id, state.identity.user_id, recipient, data)
+        )
+        return {"ok": True}
+
+    # --- server-side views and controls (runner, test hooks) ------------------
+    async def _socket_ids(self, session_id: str | None) -> list[tuple[str, str]]:
+        """``(socket id, engine.io id)`` of live connections, optionally of one session."""
+        found = []
+        manager = self.server.manager
+        for sid, eio_sid in manager.get_participants(NAMESPACE, None):
+            if not manager.is_connected(sid, NAMESPACE):  # connecting or going away
+                continue
+            state = await self._state(sid)
+            if state is not None and session_id in (None, state.identity.session_id):
+                found.append((sid, eio_sid))
+        return found
+
+    async def connection_count(self, session_id: str | None = None) -> int:
+        return len(await self._socket_ids(session_id))
+
+    async def drop_connections(self, session_id: str | None = None) -> None:
+        """Close connections at the transport, as a network drop would.
+
+        A Socket.IO "server disconnect" would tell clients not to come back;
+        closing the engine.io transport instead lets them reconnect on their
+        own, which is what reconnect tests and server restarts need. This
+        uses engine.io internals (pinned to python-socketio 5).
+        """
+        eio = self.server.eio
+        for _sid, eio_sid in await self._socket_ids(session_id):
+            socket = eio.sockets.get(eio_sid)
+            if socket is None:
+                continue
+            # close() runs the disconnect handlers (which still read the session),
+            # then the socket is forgotten and its writer / pending long-poll ended.
+            await socket.close(wait=False, abort=True, reason=eio.reason.TRANSPORT_CLOSE)
+            eio.sockets.pop(eio_sid, None)
+            await socket.queue.put(None)

@@ -1,0 +1,162 @@
+"""Running the app: on the caller's loop (:func:`start_server`, used by the CLI) or on a
+loop of its own in a daemon thread (:class:`ServerThread`, used by the desktop client's
+embedded server and by tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from aiohttp import web
+
+from .app import SOCKETS, build_app
+from .config import ServerConfig
+
+T = TypeVar("T")
+
+#: How long in-flight requests get to finish when the server stops.
+SHUTDOWN_GRACE_SECONDS = 5.0
+_WILDCARD_HOSTS = {"", "0.0.0.0", "::"}
+
+
+def http_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class RunningServer:
+    """A listening server on the current event loop."""
+
+    def __init__(self, app: web.Application, runner: web.AppRunner, port: int,
+                 host: str) -> None:
+        self.app = app
+        self.port = port
+        self.host = host
+        self._runner = runner
+
+    @property
+    def listen_url(self) -> str:
+        """Where it listens, as configured (may be a wildcard address)."""
+        return http_url(self.host, self.port)
+
+    @property
+    def url(self) -> str:
+        """Where a client on this machine can reach it."""
+        return http_url("127.0.0.1" if self.host in _WILDCARD_HOSTS else self.host, self.port)
+
+    async def close(self) -> None:
+        """Stop listening, drop sockets (app on_shutdown), finish requests, close storage."""
+        await self._runner.cleanup()
+
+
+async def start_server(config: ServerConfig) -> RunningServer:
+    """Start listening; returns once connections are accepted."""
+    app = build_app(config)
+    runner = web.AppRunner(app, handle_signals=False,
+                           shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, config.host, config.port)
+        await site.start()
+        port = int(runner.addresses[0][1])
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return RunningServer(app, runner, port, config.host)
+
+
+class ServerThread:
+    """Runs the server on its own asyncio loop in a daemon thread."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self._config = config
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._server: RunningServer | None = None
+        self._error: BaseException | None = None
+
+    def start(self, timeout: float = 10.0) -> str:
+        """Start and block until listening; returns the base URL ``http://127.0.0.1:PORT``."""
+        if self._thread is not None:
+            raise RuntimeError("ServerThread can only be started once")
+        self._thread = threading.Thread(target=self._run, name="conference-server",
+                                        daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            self.stop(timeout)
+            raise TimeoutError(f"server did not start within {timeout} s")
+        if self._error is not None:
+            self._thread.join(timeout)
+            raise RuntimeError(f"server failed to start: {self._error}") from self._error
+        return self.url
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Drop sockets, stop listening, close storage and join the thread. Idempotent."""
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            return
+        self._ready.wait(timeout)
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed in between
+                loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout)
+        if thread.is_alive():
+            raise TimeoutError(f"server thread did not stop within {timeout} s")
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the server is not running")
+        return self._server.url
+
+    @property
+    def app(self) -> web.Application:
+        """The running application (for test hooks run through :meth:`run`)."""
+        if self._server is None:
+            raise RuntimeError("the server is not running")
+        return self._server.app
+
+    def run(self, coro_factory: Callable[[], Awaitable[T]], timeout: float = 10.0) -> T:
+        """Run an async callable on the server loop and return its result (test hook)."""
+        if self._loop is None or self._server is None:
+            raise RuntimeError("the server is not running")
+
+        async def call() -> T:
+            return await coro_factory()
+
+        return asyncio.run_coroutine_threadsafe(call(), self._loop).result(timeout)
+
+    def connection_count(self, session_id: str | None = None) -> int:
+        """Live ``/video`` connections, of one session if given."""
+        sockets = self.app[SOCKETS]
+        return self.run(lambda: sockets.connection_count(session_id))
+
+    def disconnect_all(self, session_id: str | None = None) -> None:
+        """Drop every ``/video`` connection at the transport; clients will reconnect."""
+        sockets = self.app[SOCKETS]
+        self.run(lambda: sockets.drop_connections(session_id))
+
+    # --- thread body ----------------------------------------------------------
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        try:
+            self._server = await start_server(self._config)
+        except BaseException as exc:  # reported to start() in the caller's thread
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await self._server.close()

@@ -144,7 +144,10 @@ class ServerThread:
 
     # --- thread body ----------------------------------------------------------
     def _run(self) -> None:
-        asyncio.run(self._main())
+        # A plain asyncio loop, whatever loop policy the host process installed
+        # (qasync's would hand this thread a Qt loop it cannot run).
+        with asyncio.Runner(loop_factory=asyncio.SelectorEventLoop) as runner:
+            runner.run(self._main())
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()

@@ -145,3 +145,34 @@ def test_participant_cannot_delete_someone_elses_file(
         assert bob.resource_model.rowCount() == 1
 
     aloop.run(story())
+
+
+def test_server_refusal_of_an_oversize_file_is_explained(
+    aloop: Loop, windows: Any, tmp_path: Path
+) -> None:
+    """The client's own size check is the first line; the server's 413 is the
+    second, for when the client could not learn the limit in time."""
+    from conference_gui.server import ServerConfig
+
+    small = ServerThread(ServerConfig(port=0, data_dir=tmp_path / "small", max_upload_mb=1))
+    small.start()
+    try:
+        meeting = Meeting(small.url)
+        ann = windows(meeting, meeting.host)
+        seen = errors_of(ann)
+        src = tmp_path / "video.mp4"
+        src.write_bytes(b"\0" * (3 * 1024 * 1024))
+
+        async def story() -> None:
+            await until(lambda: ann.socket.is_ready and ann.resources.max_upload_bytes is not None)
+            ann.resources.max_upload_bytes = None  # as if /api/info had not answered yet
+            [transfer] = ann.resources_dock.upload([src])
+            await until(lambda: transfer.finished, what="upload finished")
+            assert transfer.state is TransferState.FAILED
+            assert any("video.mp4" in m and "larger than the meeting accepts" in m for m in seen)
+            assert ann.resource_model.rowCount() == 0
+            assert not list((tmp_path / "small" / "tmp").glob("*"))
+
+        aloop.run(story())
+    finally:
+        small.stop()

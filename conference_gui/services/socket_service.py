@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import socketio
-from PySide6.QtCore import QObject, Signal, SignalInstance
+from PySide6.QtCore import QCoreApplication, QObject, Signal, SignalInstance
 
 from conference_gui.domain.meeting import (
     ChatMessage,
@@ -393,4 +393,5 @@ def _human(code: str, message: str) -> str:
         "unreachable": "Cannot reach the server.",
         "timeout": "The server did not answer in time.",
     }
-    return texts.get(code, message or code)
+    text = texts.get(code)
+    return QCoreApplication.translate("SocketService", text) if text else (message or code)

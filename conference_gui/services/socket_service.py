@@ -224,7 +224,7 @@ class SocketService(QObject):
         delay = min(self._retry_delay * 2 ** min(self._attempt - 1, 10), self._retry_delay_max)
         self._set_state(
             ConnectionState.RECONNECTING,
-            self.tr("attempt %n", "", self._attempt) + " — " + why,
+            self.tr("attempt %n", "", self._attempt) + ": " + why.rstrip("."),
         )
         await asyncio.sleep(delay * random.uniform(0.75, 1.0))
 

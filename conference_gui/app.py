@@ -13,20 +13,25 @@ import asyncio
 import getpass
 import logging
 import sys
+import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from conference_gui import __version__
 from conference_gui.domain.invite import InviteError, InviteLink
-from conference_gui.services.embedded_server import EmbeddedServer
 from conference_gui.services.http_client import ApiClient, ApiError, Credentials
 from conference_gui.services.settings import AppSettings
 from conference_gui.ui.main_window import MainWindow, MeetingInfo
+
+if TYPE_CHECKING:
+    from conference_gui.services.embedded_server import EmbeddedServer
 
 log = logging.getLogger("conference_gui")
 
@@ -123,9 +128,14 @@ async def _credentials(
         api = ApiClient(args.invite.server_url, None, executor)
         creds = await api.join_session(args.invite.session_id, name, args.invite.code)
         return creds, None
+    if args.self_check and args.data_dir is None:  # leave no meeting behind
+        args.data_dir = Path(tempfile.mkdtemp(prefix="conference-gui-self-check-"))
     data_dir = (
         args.data_dir or Path(platformdirs.user_data_dir("conference-gui")) / "embedded-server"
     )
+    # Imported here: joining someone else's meeting never loads the server.
+    from conference_gui.services.embedded_server import EmbeddedServer
+
     server = EmbeddedServer(data_dir, host=args.host, port=args.port)
     url = await server.start(executor)
     api = ApiClient(url, None, executor)
@@ -142,8 +152,10 @@ async def run(args: argparse.Namespace) -> int:
         try:
             creds, server = await _credentials(args, executor)
         except ApiError as exc:
-            QMessageBox.critical(None, "Conference", f"Could not open the meeting: {exc.message}")
-            print(f"conference-gui: {exc.message}", file=sys.stderr)
+            message = f"Could not open the meeting: {exc.message}"
+            print(f"conference-gui: {message}", file=sys.stderr)
+            if not args.self_check:  # a person is watching: tell them in the GUI too
+                await _show_error(message)
             return 1
         invite = (
             InviteLink(creds.server_url, creds.session_id, creds.invite)
@@ -170,6 +182,16 @@ async def run(args: argparse.Namespace) -> int:
         if server is not None:
             await server.stop(executor)
         executor.shutdown(wait=False)
+
+
+async def _show_error(message: str) -> None:
+    """A non-blocking error box; returns when the person closed it."""
+    box = QMessageBox(QMessageBox.Icon.Critical, "Conference", message)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    done = asyncio.Event()
+    box.finished.connect(lambda _: done.set())
+    box.open()
+    await done.wait()
 
 
 async def _self_check(window: MainWindow, timeout: float = 30.0) -> int:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QSizePolicy, QToolBar, QToolButton, QWidget
+from PySide6.QtWidgets import QDockWidget, QSizePolicy, QToolBar, QToolButton, QWidget
 
 from conference_gui.models.resource_model import ResourceListModel
 from conference_gui.services.socket_service import SocketService
@@ -52,7 +52,7 @@ class ControlBar(QToolBar):
 
         spacer = QWidget(self)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.addWidget(spacer)
+        self._spacer = self.addWidget(spacer)  # meeting buttons go before it, Leave after
 
         self.leave_action = QAction(icon("leave"), self.tr("Leave"), self)
         self.leave_action.setObjectName("leaveAction")
@@ -79,9 +79,12 @@ class ControlBar(QToolBar):
         button.setCheckable(True)
         button.setChecked(action.isChecked())
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-        button.clicked.connect(lambda checked: action.setChecked(checked))
+        button.clicked.connect(lambda checked: _show_dock(action, checked))
         action.toggled.connect(button.setChecked)
-        self.addWidget(button)
+        if hasattr(self, "_spacer"):
+            self.insertWidget(self._spacer, button)
+        else:
+            self.addWidget(button)
         return button
 
     def add_dock_button(
@@ -91,4 +94,18 @@ class ControlBar(QToolBar):
         return self._add_badge_button(object_name, label, icon_name, action)
 
     def add_tool_button(self, button: QToolButton) -> None:
-        self.addWidget(button)
+        self.insertWidget(self._spacer, button)
+
+
+def _show_dock(toggle: QAction, shown: bool) -> None:
+    """Show or hide a dock through its toggle action.
+
+    ``setChecked`` alone would not do: a dock's toggleViewAction acts on
+    ``triggered``. Showing also raises the dock when it shares a tab.
+    """
+    if toggle.isChecked() != shown:
+        toggle.trigger()
+    if shown:
+        dock = toggle.parent()
+        if isinstance(dock, QDockWidget):
+            dock.raise_()

@@ -221,9 +221,15 @@ class ToastHost(QObject):
             self._relayout()
 
     def _bottom_right(self) -> QPoint:
+        """Over a main window's central area (never over its control bar or
+        docks); elsewhere, above the status bar."""
         rect = self._window.rect()
         bottom = rect.bottom() - _MARGIN
         if isinstance(self._window, QMainWindow):
+            center = self._window.centralWidget()
+            if center is not None and center.isVisibleTo(self._window):
+                area = center.geometry()
+                return QPoint(area.right() - _MARGIN, area.bottom() - _MARGIN)
             # Not statusBar(): that would create one. A replaced status bar can
             # linger (hidden) until its deleteLater, so look for the visible one.
             for status in self._window.findChildren(

@@ -165,3 +165,28 @@ def test_window_layout_is_restored_from_settings(
             second.close()
 
     aloop.run(story())
+
+
+def test_control_bar_buttons_open_and_close_their_docks_in_order(
+    aloop: Loop, meeting: Meeting, windows: Any
+) -> None:
+    win = windows(meeting, meeting.host)
+    bar = win.control_bar
+
+    async def story() -> None:
+        button = win.findChild(QToolButton, "resourcesButton")
+        win.resources_dock.hide()
+        assert not button.isChecked()
+        button.click()
+        assert win.resources_dock.isVisible() and button.isChecked()
+        button.click()
+        assert not win.resources_dock.isVisible()
+        # Leave stays last, after every meeting button.
+        order = [bar.widgetForAction(a) for a in bar.actions()]
+        names = [w.objectName() for w in order if w is not None]
+        assert names[-1] == "leaveButton", names
+        assert names.index("resourcesButton") < names.index("raiseHandButton") < names.index(
+            "leaveButton"
+        )
+
+    aloop.run(story())

@@ -13,7 +13,12 @@ from conference_gui import __version__
 from conference_gui.domain.invite import InviteError, InviteLink
 from tests.conftest import Meeting
 
-ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+@pytest.fixture(autouse=True)
+def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Child processes keep their settings, logs and data out of the real home."""
+    home = tmp_path_factory.mktemp("home")
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(var, str(home / var.lower()))
 
 
 def gui(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -22,7 +27,7 @@ def gui(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=ENV,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
     )
 
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication
 from conference_gui.app import create_window
 from conference_gui.domain.invite import InviteLink
 from conference_gui.server import ServerConfig, ServerThread
+from conference_gui.services.settings import AppSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,18 +45,31 @@ async def shoot(url: str, out: Path) -> None:
             headers={"Authorization": f"Bearer {who['token']}"},
             timeout=10,
         ).raise_for_status()
+    settings = Path(tempfile.mkdtemp()) / "settings.ini"  # the default layout, not the user's
     win = create_window(
-        url, sid, s["userId"], s["token"], title="Design review", invite=InviteLink(url, sid, s["invite"])
+        url,
+        sid,
+        s["userId"],
+        s["token"],
+        title="Design review",
+        invite=InviteLink(url, sid, s["invite"]),
+        settings=AppSettings.at(settings),
     )
-    win.resize(1100, 620)
+    guest = create_window(
+        url, sid, bob["userId"], bob["token"], settings=AppSettings.at(settings.with_suffix(".b"))
+    )
+    win.resize(1100, 680)
+    win.meeting_docks.participants_dock.show()
     for _ in range(500):
-        if win.socket.is_ready and win.resource_model.rowCount() == 3:
+        if win.socket.is_ready and guest.socket.is_ready and win.resource_model.rowCount() == 3:
             break
         await asyncio.sleep(0.01)
-    await asyncio.sleep(0.3)
+    await guest.meeting_docks.participants.set_hand(True)
+    await asyncio.sleep(0.5)
     win.grab().save(str(out))
-    await win.shutdown()
-    win.close()
+    for w in (guest, win):
+        await w.shutdown()
+        w.close()
 
 
 def main() -> int:

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QToolButton
 
+from conference_gui.domain.chat import ChatEntry
 from conference_gui.domain.meeting import Participant, Poll
 from conference_gui.domain.resources import ResourceUploaded
 from conference_gui.domain.wording import plural
@@ -28,6 +29,7 @@ from conference_gui.ui.badge_button import BadgeToolButton
 from conference_gui.ui.chat_dock import ChatDock
 from conference_gui.ui.control_bar import ControlBar
 from conference_gui.ui.icons import icon
+from conference_gui.ui.notifier import Notifier, mentions
 from conference_gui.ui.participants_dock import ParticipantsDock
 from conference_gui.ui.polls_dock import PollsDock
 from conference_gui.ui.toast import ToastHost
@@ -120,6 +122,10 @@ class MeetingDocks(QObject):
         if isinstance(self._settings, AppSettings):
             self.toasts.setEnabled(self._settings.toasts_enabled())
             self._settings.changed.connect(self._on_setting_changed)
+        self.notifier = Notifier(
+            window, self.toasts, self._settings if isinstance(self._settings, AppSettings) else None
+        )
+        self.chat.message_received.connect(self._notify_mention)
         self._toasted_resources: deque[str] = deque(maxlen=200)
         self.participants.someone_joined.connect(self._toast_joined)
         self.participants.someone_left.connect(self._toast_left)
@@ -192,8 +198,16 @@ class MeetingDocks(QObject):
         if key == _TOAST_SETTING and isinstance(self._settings, AppSettings):
             self.toasts.setEnabled(self._settings.toasts_enabled())
 
-    def _toast(self, text: str, icon_name: str) -> None:
-        self.toasts.show_toast(text, icon_name)
+    def _toast(self, text: str, icon_name: str, *, important: bool = False) -> None:
+        title = self._window.windowTitle()
+        self.notifier.notify(title, text, icon_name, important=important)
+
+    def _notify_mention(self, entry: ChatEntry) -> None:
+        me = self.participants.me
+        if me is not None and mentions(entry.text, me.name):
+            excerpt = entry.text if len(entry.text) <= 120 else entry.text[:119] + "…"
+            text = self.tr("%s mentioned you: %s") % (entry.sender.name, excerpt)
+            self._toast(text, "chat", important=True)
 
     def _toast_joined(self, p: Participant) -> None:
         self._toast(self.tr("%s joined") % p.name, "participants")
@@ -202,7 +216,7 @@ class MeetingDocks(QObject):
         self._toast(self.tr("%s left") % p.name, "leave")
 
     def _toast_hand(self, p: Participant) -> None:
-        self._toast(self.tr("%s raised their hand") % p.name, "raise-hand")
+        self._toast(self.tr("%s raised their hand") % p.name, "raise-hand", important=True)
 
     def _toast_poll(self, poll: Poll) -> None:
         who = self._name_of(poll.created_by) or self.tr("Someone")
@@ -214,7 +228,8 @@ class MeetingDocks(QObject):
         if res.uploaded_by.id == me or res.id in self._toasted_resources:
             return
         self._toasted_resources.append(res.id)
-        self._toast(self.tr("%s shared %s") % (res.uploaded_by.name, res.name), "resources")
+        text = self.tr("%s shared %s") % (res.uploaded_by.name, res.name)
+        self._toast(text, "resources", important=True)
 
     # -- lifecycle --------------------------------------------------------------------------
     async def shutdown(self) -> None:
@@ -223,6 +238,7 @@ class MeetingDocks(QObject):
         await self.participants.shutdown()
         await self.chat.shutdown()
         self.toasts.clear()
+        self.notifier.hide()
 
 
 def _describe(button: BadgeToolButton, label: str, parts: list[str]) -> None:

@@ -185,8 +185,43 @@ def test_control_bar_buttons_open_and_close_their_docks_in_order(
         order = [bar.widgetForAction(a) for a in bar.actions()]
         names = [w.objectName() for w in order if w is not None]
         assert names[-1] == "leaveButton", names
-        assert names.index("resourcesButton") < names.index("raiseHandButton") < names.index(
-            "leaveButton"
+        assert (
+            names.index("resourcesButton")
+            < names.index("raiseHandButton")
+            < names.index("leaveButton")
         )
+
+    aloop.run(story())
+
+
+def test_mentions_are_whole_words_in_any_case() -> None:
+    from conference_gui.ui.notifier import mentions
+
+    assert mentions("@ann can you look?", "Ann")
+    assert mentions("thanks ANN.", "Ann")
+    assert not mentions("annotate this", "Ann")
+    assert not mentions("hello", "")
+    assert mentions("ping Dave O'Brien!", "Dave O'Brien")
+
+
+def test_a_mention_reaches_the_person_as_a_toast_when_there_is_no_tray(
+    aloop: Loop, meeting: Meeting, windows: Any
+) -> None:
+    ann = windows(meeting, meeting.host)
+    bob = windows(meeting, meeting.join("Bob"))
+    notifier = ann.meeting_docks.notifier
+    toasts = ann.meeting_docks.toasts
+
+    def shown() -> list[str]:
+        return [t.text() for t in toasts.toasts()]
+
+    async def story() -> None:
+        await until(lambda: ann.socket.is_ready and bob.socket.is_ready)
+        await until(lambda: ann.meeting_docks.participants.me is not None)
+        bob.meeting_docks.chat.send("<b>@Ann</b> the slides are up")
+        await until(lambda: any("Bob mentioned you" in t for t in shown()), what="mention toast")
+        assert any("<b>@Ann</b>" in t for t in shown())  # plain text, not HTML
+        assert notifier.tray is None  # offscreen has no system tray
+        assert notifier.sent_to_tray == 0
 
     aloop.run(story())

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from conference_gui import __version__
 from conference_gui.domain.invite import InviteLink
+from conference_gui.models.preview import PreviewLoader
 from conference_gui.models.resource_filter import UnseenResources
 from conference_gui.models.resource_model import ResourceListModel
 from conference_gui.models.resources_controller import ResourceController
@@ -97,7 +98,10 @@ class MainWindow(QMainWindow):
         self._closed = False
 
         self._create_center()
-        self.resources_dock = ResourcesDock(self.socket, self.resource_model, self.resources, self)
+        self.preview = PreviewLoader(self.api, meeting.session_id, self)
+        self.resources_dock = ResourcesDock(
+            self.socket, self.resource_model, self.resources, self, preview=self.preview
+        )
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.resources_dock)
         self.control_bar = ControlBar(
             self.socket, self.resource_model, self.resources_dock.toggleViewAction(), self
@@ -278,6 +282,7 @@ class MainWindow(QMainWindow):
         await self.meeting_docks.shutdown()
         await self.socket.stop()
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self.preview.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._closed:

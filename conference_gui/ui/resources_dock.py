@@ -7,6 +7,7 @@ intent (upload, download, delete) goes to the :class:`ResourceController`.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QUrl
@@ -36,12 +37,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from conference_gui.domain.resources import Resource
 from conference_gui.domain.units import format_size
+from conference_gui.models.preview import PreviewLoader, can_preview
 from conference_gui.models.resource_filter import ResourceFilterModel, SortOrder
 from conference_gui.models.resource_model import ResourceListModel, ResourceRole
 from conference_gui.models.resources_controller import ResourceController, Transfer, TransferState
+from conference_gui.services.http_client import ApiError
 from conference_gui.services.socket_service import SocketService
 from conference_gui.ui.icons import icon
+from conference_gui.ui.preview_dialog import PreviewDialog
 from conference_gui.ui.resource_delegate import ResourceDelegate
 
 
@@ -151,12 +156,17 @@ class ResourcesDock(QDockWidget):
         model: ResourceListModel,
         controller: ResourceController,
         parent: QWidget | None = None,
+        *,
+        preview: PreviewLoader | None = None,
     ) -> None:
         super().__init__(self.tr("Resources"), parent)
         self.setObjectName("resourcePanel")
         self._socket = socket
         self._model = model
         self._controller = controller
+        self._preview = preview
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.preview_dialog: PreviewDialog | None = None
         self.confirm_box: QMessageBox | None = None
 
         body = QWidget(self)
@@ -307,7 +317,29 @@ class ResourcesDock(QDockWidget):
             self._controller.download(rid)
 
     def _on_double_clicked(self, index: QModelIndex) -> None:
-        self._controller.download(index.data(ResourceRole.ID))
+        res = index.data(ResourceRole.RESOURCE)
+        if self._preview is not None and isinstance(res, Resource) and can_preview(res):
+            self.preview(res)
+        else:
+            self._controller.download(index.data(ResourceRole.ID))
+
+    # -- preview ----------------------------------------------------------------
+    def preview(self, resource: Resource) -> None:
+        """Show an image in its own window; fetching and decoding stay off the GUI thread."""
+        if self._preview is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._show_preview(self._preview, resource))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _show_preview(self, loader: PreviewLoader, resource: Resource) -> None:
+        try:
+            image = await loader.load(resource)
+        except ApiError as exc:
+            self._controller.error_message.emit(exc.message)
+            return
+        self.preview_dialog = PreviewDialog(resource.name, image, self)
+        self.preview_dialog.show()
 
     # -- delete -----------------------------------------------------------------
     def confirm_delete_selected(self) -> None:
@@ -338,6 +370,9 @@ class ResourcesDock(QDockWidget):
         if not index.isValid():
             return
         menu = QMenu(self)
+        res = index.data(ResourceRole.RESOURCE)
+        if self._preview is not None and isinstance(res, Resource) and can_preview(res):
+            menu.addAction(self.tr("Preview"), lambda: self.preview(res))
         menu.addAction(icon("download"), self.tr("Download"), self.download_selected)
         if index.data(ResourceRole.CAN_DELETE) and self._socket.is_ready:
             menu.addAction(icon("delete"), self.tr("Delete…"), self.confirm_delete_selected)

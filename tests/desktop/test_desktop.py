@@ -225,3 +225,31 @@ def test_a_mention_reaches_the_person_as_a_toast_when_there_is_no_tray(
         assert notifier.sent_to_tray == 0
 
     aloop.run(story())
+
+
+def test_double_clicking_an_image_previews_it(
+    aloop: Loop, meeting: Meeting, windows: Any, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtGui import QColor, QImage
+
+    img = QImage(40, 30, QImage.Format.Format_RGB32)
+    img.fill(QColor("#3366cc"))
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    img.save(buf, "PNG")
+    meeting.upload(meeting.host, "chart.png", bytes(data.data()))
+    bob = windows(meeting, meeting.join("Bob"))
+    dock = bob.resources_dock
+
+    async def story() -> None:
+        await until(lambda: dock.view.model().rowCount() == 1)
+        dock.view.doubleClicked.emit(dock.view.model().index(0, 0))
+        await until(lambda: dock.preview_dialog is not None, what="preview shown")
+        assert dock.preview_dialog.windowTitle() == "chart.png"
+        shown = dock.preview_dialog.label.pixmap().toImage()
+        assert shown.pixelColor(shown.width() // 2, shown.height() // 2) == QColor("#3366cc")
+        dock.preview_dialog.close()
+
+    aloop.run(story())

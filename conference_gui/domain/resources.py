@@ -152,6 +152,9 @@ class ResourceLedger:
         self._fetching = False
         self._target = -1  # highest revision the server is known to have
 
+    def set_observer(self, observer: LedgerObserver | None) -> None:
+        self._observer = observer
+
     # -- reading ----------------------------------------------------------
     @property
     def revision(self) -> int | None:

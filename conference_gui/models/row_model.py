@@ -4,7 +4,7 @@ Qt's begin/end calls, so the model never holds a copy of its own."""
 from __future__ import annotations
 
 import enum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -16,14 +16,21 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from conference_gui.domain.rows import ObservableRows
-
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 Index = QModelIndex | QPersistentModelIndex
 
 
+class RowSource(Protocol[T_co]):
+    """Rows that report their own changes: ``ObservableRows``, ``ResourceLedger``."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, row: int) -> T_co: ...
+    def set_observer(self, observer: Any) -> None: ...
+
+
 class RowListModel(QAbstractListModel, Generic[T]):
-    """Base of the participants, chat and polls models.
+    """Base of the resource, participants, chat and polls models.
 
     Subclasses set ``roles`` (an ``IntEnum`` of custom roles) and implement
     :meth:`row_data`.
@@ -35,7 +42,7 @@ class RowListModel(QAbstractListModel, Generic[T]):
     count_changed = Signal(int)
     roles: type[enum.IntEnum] | None = None
 
-    def __init__(self, rows: ObservableRows[T], parent: QObject | None = None) -> None:
+    def __init__(self, rows: RowSource[T], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._source = rows
         rows.set_observer(self)

@@ -94,23 +94,45 @@ def meeting(server: ServerThread) -> Meeting:
 
 
 class Loop:
-    """A qasync loop on the test's QApplication; runs coroutines to completion."""
+    """A qasync loop that is "running" for the whole test, like the app's.
+
+    The app runs its loop for its whole life. Tests must too: pytest-qt
+    processes Qt events between setup, call and teardown, and qasync callbacks
+    fired then would otherwise find no running loop. So the loop is created in
+    qasync's ``already_running`` mode, and :meth:`run` spins a nested Qt event
+    loop until the coroutine is done.
+    """
 
     def __init__(self, qapp: Any) -> None:
         import qasync
 
         # Closing a test window must not quit the app (and stop the loop mid-test).
         qapp.setQuitOnLastWindowClosed(False)
-        self.loop = qasync.QEventLoop(qapp)
+        self.loop = qasync.QEventLoop(qapp, already_running=True)
         asyncio.set_event_loop(self.loop)
         self.errors: list[dict[str, Any]] = []
         self.loop.set_exception_handler(lambda _loop, ctx: self.errors.append(ctx))
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
-        return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
+        from PySide6.QtCore import QEventLoop
+
+        task = self.loop.create_task(asyncio.wait_for(coro, timeout))
+        spin = QEventLoop()
+        task.add_done_callback(lambda _: spin.quit())
+        if not task.done():
+            spin.exec()
+        return task.result()
 
     def close(self) -> None:
-        self.loop.close()
+        loop = self.loop
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for t in pending:
+            t.cancel()
+        if pending:
+            self.run(asyncio.wait(pending, timeout=5))
+        loop._QEventLoop__is_running = False  # type: ignore[attr-defined]  # leave already_running mode
+        asyncio.events._set_running_loop(None)
+        loop.close()
         asyncio.set_event_loop(None)
         # Collect the loop's Qt timer objects here, on the GUI thread: left to a
         # later collection they may die on a server or HTTP thread, and Qt warns.

@@ -1,0 +1,353 @@
+"""What goes into the PyInstaller bundle, in plain Python.
+
+``conference-gui.spec`` imports this module (PyInstaller runs the spec with
+``packaging/`` on ``sys.path``) and the fast tests in ``tests/packaging`` load
+it by file path, so the data list the bundle gets is the data list the tests
+check. Nothing here imports PyInstaller or Qt.
+
+There is deliberately no ``packaging/__init__.py``: from the repository root it
+would shadow the ``packaging`` distribution that pip and setuptools import.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import shutil
+import tomllib
+from collections.abc import Callable, Iterable
+from pathlib import Path, PurePosixPath
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = "conference_gui"
+APP_NAME = "conference-gui"
+
+# App assets, listed explicitly (as qutebrowser's misc/qutebrowser.spec does):
+# (glob relative to the repository root, folder inside the bundle). They mirror
+# [tool.setuptools.package-data] for conference_gui.assets, so the bundle holds
+# the same files as an installed wheel and importlib.resources finds them at
+# the same place (conference_gui/assets/...). A pattern with no match adds
+# nothing (there is no stylesheet yet).
+DATA_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("resources/icons/*.svg", "conference_gui/assets/icons"),
+    ("resources/*.qss", "conference_gui/assets"),
+)
+
+# Imported by name at run time, so PyInstaller's import analysis cannot see them.
+HIDDEN_IMPORTS: tuple[str, ...] = (
+    # importlib.resources.files("conference_gui.assets") imports the package.
+    "conference_gui.assets",
+    "conference_gui.assets.icons",
+    # engineio picks its driver with importlib.import_module("engineio.async_drivers."
+    # + async_mode); the embedded server runs socketio.AsyncServer(async_mode="aiohttp").
+    "engineio.async_drivers.aiohttp",
+)
+
+# Python modules the app never imports. Today PyInstaller's Qt hooks pull in
+# PySide6.QtNetwork and PySide6.QtDBus (from the libraries QtGui links) and
+# these two excludes are what keep them and their plugins out; the rest are
+# guards, as in Electrum's contrib/build-wine/pyinstaller.spec ("tens of MBs"),
+# so that a stray import or a full PySide6 install cannot grow the bundle. If
+# the app starts using one of these modules, take it off the list: the
+# bundle would fail with ImportError where the import happens.
+EXCLUDED_MODULES: tuple[str, ...] = (
+    # qasync probes for every Qt binding; we ship PySide6 only (and PyInstaller
+    # refuses to build with two bindings collected).
+    "PyQt5",
+    "PyQt6",
+    "PySide2",
+    # Qt modules we do not use (we use QtCore, QtGui, QtWidgets, QtSvg).
+    "PySide6.QtNetwork",
+    "PySide6.QtQml",
+    "PySide6.QtQuick",
+    "PySide6.QtQuickWidgets",
+    "PySide6.QtQuickControls2",
+    "PySide6.QtOpenGL",
+    "PySide6.QtOpenGLWidgets",
+    "PySide6.QtPdf",
+    "PySide6.QtPdfWidgets",
+    "PySide6.QtDesigner",
+    "PySide6.QtUiTools",
+    "PySide6.QtHelp",
+    "PySide6.QtSql",
+    "PySide6.QtTest",
+    "PySide6.QtDBus",
+    "PySide6.QtPrintSupport",
+    "PySide6.QtConcurrent",
+    "PySide6.QtSvgWidgets",
+    "PySide6.QtXml",
+    "PySide6.QtWebEngineCore",
+    "PySide6.QtWebEngineWidgets",
+    "PySide6.QtMultimedia",
+    "PySide6.QtMultimediaWidgets",
+    "PySide6.Qt3DCore",
+    # Optional back ends of python-socketio/engineio that the embedded server does
+    # not use (it runs one process with the in-memory manager, async_mode="aiohttp",
+    # JSON packets). socketio imports them only if they are installed, so whether
+    # they land in the bundle would depend on the build machine's virtualenv:
+    # redis alone adds 1 MB. The asyncio client needs none of them either.
+    "redis",
+    "valkey",
+    "aioredis",
+    "aio_pika",
+    "kombu",
+    "kafka",
+    "zmq",
+    "msgpack",
+    "eventlet",
+    "gevent",
+    "tornado",
+    "websocket",  # websocket-client, for engineio's synchronous client
+    # The reference server's multi-node options (--redis-url, --database-url) are
+    # for `conference-server` deployments, which this bundle does not ship; the
+    # embedded server is one process on SQLite. psycopg[binary] alone brings
+    # libpq with Kerberos, LDAP and SASL: about 11 MB.
+    "psycopg",
+    "psycopg_binary",
+    "psycopg_c",
+    "psycopg_pool",
+    "psycopg2",
+    "asyncpg",
+    # PyJWT needs cryptography only for RSA/EC keys; the server signs with HS256
+    # (and urllib3 only for its deprecated pyOpenSSL shim). Several MB if installed.
+    "cryptography",
+    # Standard library and tooling the app does not need at run time.
+    "test",
+    "tkinter",
+    "_tkinter",
+    "unittest",
+    "pydoc",
+    "doctest",
+    "lib2to3",
+    "pytest",
+    "_pytest",
+    "pytestqt",
+    "hypothesis",
+    "mypy",
+    "setuptools",
+    "pkg_resources",
+    "pip",
+)
+
+# Qt files the PySide6 hooks collect for the modules we use but that this app
+# never loads, matched (fnmatch) against the destination path in the bundle.
+EXCLUDED_QT_FILES: tuple[str, ...] = (
+    # Qt's own translations: the UI is English only and installs no QTranslator.
+    "PySide6/Qt/translations/*",
+    # Platform plugins besides X11 (xcb), Wayland and the offscreen one used by
+    # --self-check: framebuffer/EGL/VNC back ends for embedded devices.
+    "PySide6/Qt/plugins/platforms/libqeglfs.so",
+    "PySide6/Qt/plugins/platforms/libqlinuxfb.so",
+    "PySide6/Qt/plugins/platforms/libqminimalegl.so",
+    "PySide6/Qt/plugins/platforms/libqvnc.so",
+    "PySide6/Qt/plugins/platforms/libqvkkhrdisplay.so",
+    "PySide6/Qt/plugins/egldeviceintegrations/*",
+    # evdev/tuio input for kiosk set-ups and the on-screen virtual keyboard.
+    "PySide6/Qt/plugins/generic/*",
+    "PySide6/Qt/plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so",
+    # Image formats the app does not read (icons are SVG; PNG and BMP are built into
+    # QtGui; the JPEG, GIF, WebP and ICO plugins stay for image previews).
+    "PySide6/Qt/plugins/imageformats/libqpdf.so",
+    "PySide6/Qt/plugins/imageformats/libqicns.so",
+    "PySide6/Qt/plugins/imageformats/libqtga.so",
+    "PySide6/Qt/plugins/imageformats/libqwbmp.so",
+    "PySide6/Qt/plugins/imageformats/libqtiff.so",
+    "PySide6/Qt/plugins/vectorimageformats/*",
+    # The GTK 3 platform theme: it links GTK, cairo, pango, gio... and PyInstaller
+    # would bundle all but GTK itself, to be loaded next to the system's GTK (a
+    # known source of version clashes), for ~8 MB. Without it Qt uses its built-in
+    # GNOME/KDE/generic themes and its own file dialogs; the XDG desktop portal
+    # theme (QT_QPA_PLATFORMTHEME=xdgdesktopportal, used in Flatpak) stays.
+    "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+    # Server-buffer integrations for clients of a Qt Wayland *compositor*; a
+    # normal Wayland session uses the wayland-egl integration (kept).
+    "PySide6/Qt/plugins/wayland-graphics-integration-client/libdmabuf-server.so",
+    "PySide6/Qt/plugins/wayland-graphics-integration-client/libdrm-egl-server.so",
+    "PySide6/Qt/plugins/wayland-graphics-integration-client/libshm-emulation-server.so",
+    "PySide6/Qt/plugins/wayland-graphics-integration-client/libvulkan-server.so",
+)
+
+
+def read_version(root: Path = ROOT) -> str:
+    """``conference_gui.__version__``, read from the source without importing it."""
+    tree = ast.parse((root / PACKAGE / "__init__.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "__version__" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            return node.value.value
+    raise LookupError(f"no __version__ = '...' in {PACKAGE}/__init__.py")
+
+
+def data_files(root: Path = ROOT) -> list[tuple[str, str]]:
+    """``(source file, folder in the bundle)`` for every asset, globs expanded."""
+    files: list[tuple[str, str]] = []
+    for pattern, dest in DATA_PATTERNS:
+        files.extend((str(path), dest) for path in sorted(root.glob(pattern)) if path.is_file())
+    return files
+
+
+def package_dirs(root: Path = ROOT) -> dict[str, Path]:
+    """Import package → source folder, as pyproject's ``[tool.setuptools.package-dir]`` maps it."""
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    mapping = config.get("tool", {}).get("setuptools", {}).get("package-dir", {})
+    dirs = {PACKAGE: root / PACKAGE}
+    dirs.update({name: root / folder for name, folder in mapping.items() if name})
+    return dirs
+
+
+def stage_sources(dest: Path, root: Path = ROOT) -> Path:
+    """Copy the Python sources into ``dest`` laid out as they are installed; return ``dest``.
+
+    PyInstaller's import analysis only searches ``sys.path`` folders: it sees
+    neither setuptools' editable-install finder nor the package-dir mapping that
+    installs ``resources/`` as ``conference_gui.assets``. A staged tree has the
+    installed layout, and the spec analyses that. Only ``*.py`` files are
+    copied: data files get into the bundle through :func:`data_files` alone.
+    """
+    if dest.exists():
+        shutil.rmtree(dest)
+    # Parents before children, so a mapped sub-package lands inside its parent.
+    for name, src in sorted(package_dirs(root).items(), key=lambda item: item[0].count(".")):
+        target = dest.joinpath(*name.split("."))
+        shutil.copytree(
+            src,
+            target,
+            ignore=_only_python,
+            dirs_exist_ok=True,
+        )
+    return dest
+
+
+def _only_python(folder: str, names: list[str]) -> set[str]:
+    return {
+        name
+        for name in names
+        if name == "__pycache__" or (not name.endswith(".py") and not Path(folder, name).is_dir())
+    }
+
+
+def is_excluded_qt_file(dest_name: str) -> bool:
+    """True if a collected file (by its path in the bundle) matches :data:`EXCLUDED_QT_FILES`."""
+    posix = str(PurePosixPath(*Path(dest_name).parts))
+    return any(fnmatch.fnmatchcase(posix, pattern) for pattern in EXCLUDED_QT_FILES)
+
+
+TocEntry = tuple[str, str, str]  # (name in the bundle, source path, typecode)
+
+
+def prune(
+    toc: Iterable[TocEntry],
+    drop: Callable[[str], bool],
+    needed: Callable[[str], Iterable[str]],
+) -> tuple[list[TocEntry], list[TocEntry]]:
+    """Remove the entries ``drop`` selects, and the libraries only they needed.
+
+    PyInstaller collects a Qt plugin's link-time dependencies along with it
+    (the GTK theme plugin brings cairo, pango, gio...), so dropping the plugin
+    afterwards must also drop what nothing else needs. ``needed(source)`` lists
+    a binary's ``DT_NEEDED`` sonames; dependencies are matched to entries by
+    file name. Python extension modules and every entry no dropped binary
+    depends on are roots; a dependency of a dropped entry survives only if a
+    root still reaches it. Symbolic links to removed files go too.
+
+    Returns ``(kept, removed)``. Raises ``ValueError`` if an entry ``drop``
+    selects is needed by something that stays: the bundle would not load.
+    """
+    entries = list(toc)
+    by_soname = {PurePosixPath(e[0]).name: e for e in entries if e[2] in ("BINARY", "EXTENSION")}
+    deps: dict[str, list[TocEntry]] = {}
+
+    def dependencies(entry: TocEntry) -> list[TocEntry]:
+        if entry[0] not in deps:
+            deps[entry[0]] = [by_soname[n] for n in needed(entry[1]) if n in by_soname]
+        return deps[entry[0]]
+
+    def closure(start: Iterable[TocEntry]) -> set[str]:
+        seen: set[str] = set()
+        stack = list(start)
+        while stack:
+            entry = stack.pop()
+            if entry[0] in seen or entry[2] not in ("BINARY", "EXTENSION"):
+                continue
+            seen.add(entry[0])
+            stack.extend(dependencies(entry))
+        return seen
+
+    dropped = [e for e in entries if e[2] != "SYMLINK" and drop(e[0])]
+    dropped_names = {e[0] for e in dropped}
+    candidates = closure(dropped) - dropped_names
+    roots = [
+        e
+        for e in entries
+        if e[0] not in dropped_names and (e[0] not in candidates or e[2] == "EXTENSION")
+    ]
+    still_needed = closure(roots)
+    broken = sorted(dropped_names & still_needed)
+    if broken:
+        raise ValueError(f"excluded files are needed by files that stay: {broken}")
+    removed_names = dropped_names | (candidates - still_needed)
+    kept: list[TocEntry] = []
+    removed: list[TocEntry] = []
+    for entry in entries:
+        gone = entry[0] in removed_names or (entry[2] == "SYMLINK" and entry[1] in removed_names)
+        (removed if gone else kept).append(entry)
+    return kept, removed
+
+
+def version_tuple(version: str) -> tuple[int, int, int, int]:
+    """``"1.2.3"`` → ``(1, 2, 3, 0)``, for Windows' fixed four-number file version."""
+    numbers = []
+    for part in version.split(".")[:4]:
+        digits = ""
+        for char in part:
+            if not char.isdigit():
+                break
+            digits += char
+        numbers.append(int(digits or 0))
+    while len(numbers) < 4:
+        numbers.append(0)
+    return (numbers[0], numbers[1], numbers[2], numbers[3])
+
+
+def windows_version_info(version: str) -> str:
+    """The text of a PyInstaller version file (``EXE(version=...)``) for ``version``."""
+    numbers = version_tuple(version)
+    strings = {
+        "CompanyName": "conference-gui",
+        "FileDescription": "conference-gui meeting client",
+        "FileVersion": version,
+        "InternalName": APP_NAME,
+        "OriginalFilename": f"{APP_NAME}.exe",
+        "ProductName": "conference-gui",
+        "ProductVersion": version,
+    }
+    structs = ",\n".join(
+        f"          StringStruct({key!r}, {value!r})" for key, value in strings.items()
+    )
+    return f"""VSVersionInfo(
+  ffi=FixedFileInfo(
+    filevers={numbers},
+    prodvers={numbers},
+    mask=0x3f,
+    flags=0x0,
+    OS=0x40004,
+    fileType=0x1,
+    subtype=0x0,
+    date=(0, 0)
+  ),
+  kids=[
+    StringFileInfo([
+      StringTable(
+        '040904B0',
+        [
+{structs}
+        ])
+    ]),
+    VarFileInfo([VarStruct('Translation', [1033, 1200])])
+  ]
+)
+"""

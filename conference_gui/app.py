@@ -28,6 +28,7 @@ from conference_gui import __version__
 from conference_gui.domain.invite import InviteError, InviteLink
 from conference_gui.services.http_client import ApiClient, ApiError, Credentials
 from conference_gui.services.settings import AppSettings
+from conference_gui.ui.icons import icon
 from conference_gui.ui.main_window import MainWindow, MeetingInfo
 
 if TYPE_CHECKING:
@@ -223,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("conference-gui")
     app.setApplicationVersion(__version__)
     app.setQuitOnLastWindowClosed(False)  # we quit after disconnecting cleanly
+    app.setWindowIcon(icon("participants"))
     args.settings = AppSettings(parent=app)
     if args.name:
         args.settings.set_display_name(args.name)

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QSizePolicy, QToolBar, QToolButton, QWidget
 
+from conference_gui.domain.wording import plural
 from conference_gui.models.resource_model import ResourceListModel
 from conference_gui.services.socket_service import SocketService
 from conference_gui.ui.badge_button import BadgeToolButton
@@ -45,7 +46,7 @@ class ControlBar(QToolBar):
             self.tr("Resources"),
             "resources",
             resources_action,
-            describe=lambda n: self.tr("%n file(s)", "", n),
+            describe=lambda n: plural(n, self.tr("%n file"), self.tr("%n files")),
         )
         resource_model.count_changed.connect(self.resources_button.setBadgeCount)
         self.resources_button.setBadgeCount(resource_model.rowCount())

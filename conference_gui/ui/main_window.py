@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from conference_gui import __version__
 from conference_gui.domain.invite import InviteLink
+from conference_gui.domain.wording import plural
 from conference_gui.models.preview import PreviewLoader
 from conference_gui.models.resource_filter import UnseenResources
 from conference_gui.models.resource_model import ResourceListModel
@@ -35,6 +36,7 @@ from conference_gui.ui.connection_status import ConnectionStatusLabel
 from conference_gui.ui.control_bar import ControlBar
 from conference_gui.ui.icons import icon
 from conference_gui.ui.meeting_docks import MeetingDocks
+from conference_gui.ui.preferences_dialog import PreferencesDialog
 from conference_gui.ui.resources_dock import ResourcesDock
 
 log = logging.getLogger(__name__)
@@ -115,6 +117,7 @@ class MainWindow(QMainWindow):
         self.resources.error_message.connect(self.show_error)
         self.leave_box: QMessageBox | None = None
         self.about_box: QMessageBox | None = None
+        self.preferences_dialog: PreferencesDialog | None = None
         self._restore_layout()
         if meeting.invite is not None:
             self.settings.add_recent_meeting(RecentMeeting(meeting.title, str(meeting.invite)))
@@ -164,10 +167,10 @@ class MainWindow(QMainWindow):
         def describe(*_: object) -> None:
             count, new = self.resource_model.rowCount(), self.unseen.count
             button.setBadgeAccent(new > 0)
-            files = self.tr("%n file(s)", "", count)
+            files = plural(count, self.tr("%n file"), self.tr("%n files"))
             text = self.tr("Resources, %s") % files
             if new:
-                text += ", " + self.tr("%n new", "", new)
+                text += ", " + plural(new, self.tr("%n new"), self.tr("%n new"))
             button.setAccessibleName(text)
             button.setToolTip(text)
 
@@ -183,6 +186,10 @@ class MainWindow(QMainWindow):
         copy.setEnabled(self.meeting.invite is not None)
         self.recent_menu = meeting.addMenu(self.tr("Recent meetings"))
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        prefs = meeting.addAction(self.tr("Preferences…"), self.show_preferences)
+        prefs.setShortcut(QKeySequence(QKeySequence.StandardKey.Preferences))
+        if prefs.shortcut().isEmpty():
+            prefs.setShortcut(QKeySequence("Ctrl+,"))
         meeting.addSeparator()
         meeting.addAction(self.control_bar.leave_action)
 
@@ -225,6 +232,17 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+
+    def show_preferences(self) -> None:
+        dialog = PreferencesDialog(self.settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self._apply_settings)
+        self.preferences_dialog = dialog
+        dialog.open()
+
+    def _apply_settings(self) -> None:
+        self.resources.download_dir = self.settings.download_dir()
+        self.toasts_action.setChecked(self.settings.toasts_enabled())
 
     def show_about(self) -> None:
         box = QMessageBox(self)

@@ -97,11 +97,11 @@ def test_badge_says_how_many_are_new_until_the_dock_opens(
         await until(lambda: bob.socket.is_ready)
         meeting.upload(meeting.host, "slides.pdf", b"%PDF")
         await until(lambda: button.property("badgeCount") == 1)
-        assert button.accessibleName() == "Resources, 1 file(s), 1 new"
+        assert button.accessibleName() == "Resources, 1 file, 1 new"
         assert button.property("badgeAccent") is True
         bob.resources_dock.show()
         await until(lambda: button.property("badgeAccent") is False)
-        assert button.accessibleName() == "Resources, 1 file(s)"
+        assert button.accessibleName() == "Resources, 1 file"
 
     aloop.run(story())
 
@@ -251,5 +251,32 @@ def test_double_clicking_an_image_previews_it(
         shown = dock.preview_dialog.label.pixmap().toImage()
         assert shown.pixelColor(shown.width() // 2, shown.height() // 2) == QColor("#3366cc")
         dock.preview_dialog.close()
+
+    aloop.run(story())
+
+
+def test_preferences_change_the_download_folder_and_refuse_a_file(
+    aloop: Loop, meeting: Meeting, windows: Any, tmp_path: Path
+) -> None:
+    win = windows(meeting, meeting.host)
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("x")
+
+    async def story() -> None:
+        win.show_preferences()
+        dialog = win.preferences_dialog
+        assert dialog is not None and dialog.isVisible()
+        dialog.folder_edit.setText(str(a_file))
+        dialog.save()
+        assert dialog.isVisible() and "is a file" in dialog.error.text()
+        dialog.name_edit.setText("Annie")
+        dialog.folder_edit.setText(str(tmp_path / "inbox"))
+        dialog.toasts_box.setChecked(False)
+        dialog.save()
+        assert not dialog.isVisible()
+        assert win.settings.display_name() == "Annie"
+        assert win.resources.download_dir == tmp_path / "inbox"
+        assert not win.settings.toasts_enabled()
+        assert not win.meeting_docks.toasts.isEnabled()
 
     aloop.run(story())

@@ -40,7 +40,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QDockWidget,
     QHBoxLayout,
     QLabel,
@@ -59,6 +58,7 @@ from PySide6.QtWidgets import (
 from conference_gui.domain.chat import ChatEntry, ChatInputError, SendState
 from conference_gui.models.chat_model import ChatController, ChatListModel, ChatRole
 from conference_gui.ui.icons import icon
+from conference_gui.ui.item_views import paint_item_background, paint_placeholder
 
 PAD = 6
 MAX_LINES = 12
@@ -175,11 +175,7 @@ class ChatDelegate(QStyledItemDelegate):
         e = self._entry(index)
         if e is None:
             return
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        style = opt.widget.style() if opt.widget else QApplication.style()
-        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, opt.widget)
+        paint_item_background(self, painter, option, index)
 
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         pal = option.palette
@@ -383,15 +379,7 @@ class ChatListView(QListView):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
-        model = self.model()
-        if model is not None and model.rowCount() == 0:
-            painter = QPainter(self.viewport())
-            painter.setPen(self.palette().placeholderText().color())
-            painter.drawText(
-                self.viewport().rect().adjusted(12, 12, -12, -12),
-                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                self.tr("No messages yet. Say hello!"),
-            )
+        paint_placeholder(self, self.tr("No messages yet. Say hello!"))
 
 
 class ChatInput(QPlainTextEdit):

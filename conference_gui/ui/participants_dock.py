@@ -12,7 +12,6 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QR
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QDockWidget,
     QHBoxLayout,
     QLabel,
@@ -35,6 +34,7 @@ from conference_gui.models.participants_model import (
     local_time,
 )
 from conference_gui.ui.icons import icon
+from conference_gui.ui.item_views import paint_item_background, paint_placeholder
 
 AVATAR = 26
 PAD = 6
@@ -87,11 +87,7 @@ class ParticipantDelegate(QStyledItemDelegate):
         p = index.data(ParticipantRole.PARTICIPANT)
         if not isinstance(p, Participant):
             return
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        style = opt.widget.style() if opt.widget else QApplication.style()
-        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, opt.widget)
+        paint_item_background(self, painter, option, index)
 
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         text_color = option.palette.color(
@@ -192,15 +188,7 @@ class ParticipantListView(QListView):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
-        model = self.model()
-        if model is not None and model.rowCount() == 0:
-            painter = QPainter(self.viewport())
-            painter.setPen(self.palette().placeholderText().color())
-            painter.drawText(
-                self.viewport().rect().adjusted(12, 12, -12, -12),
-                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                self.tr("Joining the meeting…"),
-            )
+        paint_placeholder(self, self.tr("Joining the meeting…"))
 
 
 class ParticipantsDock(QDockWidget):

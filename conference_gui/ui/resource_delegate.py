@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QFontMetrics, QPainter, QPalette
-from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from conference_gui.domain.resources import Resource
 from conference_gui.domain.units import format_size
 from conference_gui.models.resource_model import ResourceRole
 from conference_gui.ui.icons import file_type_icon_name, icon
+from conference_gui.ui.item_views import paint_item_background
 
 ICON = 32
 PAD = 6
@@ -35,11 +36,7 @@ class ResourceDelegate(QStyledItemDelegate):
         res = index.data(ResourceRole.RESOURCE)
         if not isinstance(res, Resource):
             return
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        style = opt.widget.style() if opt.widget else QApplication.style()
-        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, opt.widget)
+        paint_item_background(self, painter, option, index)
 
         rect: QRect = option.rect.adjusted(PAD, PAD, -PAD, -PAD)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)

@@ -17,7 +17,6 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
     QKeySequence,
-    QPainter,
     QPaintEvent,
 )
 from PySide6.QtWidgets import (
@@ -46,6 +45,7 @@ from conference_gui.models.resources_controller import ResourceController, Trans
 from conference_gui.services.http_client import ApiError
 from conference_gui.services.socket_service import SocketService
 from conference_gui.ui.icons import icon
+from conference_gui.ui.item_views import paint_placeholder
 from conference_gui.ui.preview_dialog import PreviewDialog
 from conference_gui.ui.resource_delegate import ResourceDelegate
 
@@ -68,22 +68,15 @@ class ResourceListView(QListView):
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         model = self.model()
-        if model is not None and model.rowCount() == 0:
-            filtered = (
-                isinstance(model, ResourceFilterModel) and model.filterRegularExpression().pattern()
-            )
-            text = (
-                self.tr("No file matches the filter.")
-                if filtered
-                else self.tr("No files shared yet.\nDrop files here or click Upload.")
-            )
-            painter = QPainter(self.viewport())
-            painter.setPen(self.palette().placeholderText().color())
-            painter.drawText(
-                self.viewport().rect().adjusted(12, 12, -12, -12),
-                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                text,
-            )
+        filtered = (
+            isinstance(model, ResourceFilterModel) and model.filterRegularExpression().pattern()
+        )
+        paint_placeholder(
+            self,
+            self.tr("No file matches the filter.")
+            if filtered
+            else self.tr("No files shared yet.\nDrop files here or click Upload."),
+        )
 
 
 class TransferRow(QWidget):

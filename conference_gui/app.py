@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import socket
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 from PySide6.QtCore import Qt
@@ -159,7 +161,7 @@ async def run(args: argparse.Namespace) -> int:
                 await _show_error(message)
             return 1
         invite = (
-            InviteLink(creds.server_url, creds.session_id, creds.invite)
+            InviteLink(_public_url(creds.server_url, args.host), creds.session_id, creds.invite)
             if creds.invite
             else args.invite
         )
@@ -183,6 +185,15 @@ async def run(args: argparse.Namespace) -> int:
         if server is not None:
             await server.stop(executor)
         executor.shutdown(wait=False)
+
+
+def _public_url(url: str, bind_host: str) -> str:
+    """The URL others use: with the server on every interface (``--host 0.0.0.0``),
+    this machine's name instead of the loopback address we connect to ourselves."""
+    if bind_host not in ("0.0.0.0", "::"):
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{socket.gethostname()}:{parts.port}"))
 
 
 async def _show_error(message: str) -> None:

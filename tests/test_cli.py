@@ -13,6 +13,7 @@ from conference_gui import __version__
 from conference_gui.domain.invite import InviteError, InviteLink
 from tests.conftest import Meeting
 
+
 @pytest.fixture(autouse=True)
 def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Child processes keep their settings, logs and data out of the real home."""
@@ -90,3 +91,13 @@ def test_no_arguments_starts_an_embedded_server_and_a_meeting(tmp_path: Any) -> 
     out = gui("--self-check", "--data-dir", str(tmp_path / "data"))
     assert out.returncode == 0, out.stderr
     assert "self-check ok: connected to http://127.0.0.1:" in out.stdout
+
+
+def test_invite_for_other_machines_names_this_host_when_serving_every_interface() -> None:
+    import socket
+
+    from conference_gui.app import _public_url
+
+    host = socket.gethostname()
+    assert _public_url("http://127.0.0.1:4000", "0.0.0.0") == f"http://{host}:4000"
+    assert _public_url("http://127.0.0.1:4000", "127.0.0.1") == "http://127.0.0.1:4000"

@@ -151,6 +151,11 @@ class ResourceLedger:
         self._pending: dict[int, ResourceEvent] = {}
         self._fetching = False
         self._target = -1  # highest revision the server is known to have
+        # Fetch generation: a snapshot requested after something was heard
+        # supersedes it. What was heard *during* the fetch may be newer.
+        self._gen = 0
+        self._heard_at: dict[int, int] = {}  # pending revision -> generation it arrived in
+        self._target_gen = 0
 
     def set_observer(self, observer: LedgerObserver | None) -> None:
         self._observer = observer
@@ -194,6 +199,7 @@ class ResourceLedger:
     def fetch_started(self) -> None:
         """The caller has sent a list request; events now wait for its answer."""
         self._fetching = True
+        self._gen += 1
 
     def fetch_failed(self) -> None:
         """The list request failed; buffered events stay until the next fetch."""
@@ -205,7 +211,7 @@ class ResourceLedger:
         The ack's revision is the server's truth now, even if it went *down*
         (a server restored from an older backup), so it replaces the target.
         """
-        self._target = server_revision
+        self._raise_target(server_revision, replace=True)
         if self._revision == server_revision and not self._pending:
             return Outcome.APPLIED
         return self._ask_fetch()
@@ -215,9 +221,21 @@ class ResourceLedger:
         self._fetching = False
         self._reset(snapshot.resources)
         self._revision = snapshot.revision
-        self._target = max(self._target, snapshot.revision)
-        for rev in [r for r in self._pending if r <= snapshot.revision]:
+        # The server committed every event it sent before emitting it, so an
+        # event heard before this fetch began and still above the list's
+        # revision is one the server does not know (a restored server, a
+        # confused node): drop it, or we would refetch forever.
+        stale = [
+            rev
+            for rev in self._pending
+            if rev <= snapshot.revision or self._heard_at.get(rev, 0) < self._gen
+        ]
+        for rev in stale:
             del self._pending[rev]
+            self._heard_at.pop(rev, None)
+        if self._target_gen < self._gen:
+            self._target = snapshot.revision
+        self._target = max(self._target, snapshot.revision, *self._pending, -1)
         ready: list[ResourceEvent] = []
         self._drain(ready)
         self._commit(ready)
@@ -247,18 +265,27 @@ class ResourceLedger:
         return Outcome.DUPLICATE
 
     # -- internals --------------------------------------------------------
+    def _raise_target(self, revision: int, *, replace: bool = False) -> None:
+        if replace or revision > self._target:
+            self._target = revision
+            self._target_gen = self._gen
+
+    def _hold(self, event: ResourceEvent) -> None:
+        self._pending[event.revision] = event
+        self._heard_at[event.revision] = self._gen
+
     def _accept(self, event: ResourceEvent, ready: list[ResourceEvent]) -> Outcome:
         """Decide by revision; accepted events (and what they unblock) go to ``ready``."""
-        self._target = max(self._target, event.revision)
+        self._raise_target(event.revision)
         if self._revision is None or self._fetching:
             if self._revision is not None and event.revision <= self._revision:
                 return Outcome.DUPLICATE
-            self._pending[event.revision] = event
+            self._hold(event)
             return Outcome.BUFFERED if self._fetching else self._ask_fetch()
         if event.revision <= self._revision:
             return Outcome.DUPLICATE
         if event.revision > self._revision + 1:
-            self._pending[event.revision] = event
+            self._hold(event)
             return self._ask_fetch()
         ready.append(event)
         self._revision = event.revision
@@ -271,6 +298,7 @@ class ResourceLedger:
     def _drain(self, ready: list[ResourceEvent]) -> None:
         assert self._revision is not None
         while (nxt := self._pending.pop(self._revision + 1, None)) is not None:
+            self._heard_at.pop(nxt.revision, None)
             ready.append(nxt)
             self._revision = nxt.revision
 

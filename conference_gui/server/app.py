@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import socketio
 from aiohttp import web
@@ -10,15 +11,17 @@ from aiohttp import web
 from .auth import TokenService, load_or_create_secret
 from .blobs import BlobStore
 from .bridge import SocketBridge
+from .cluster import redis_manager, start_listening, stop_listening
 from .config import ServerConfig
 from .context import ServerContext
 from .errors import error_middleware
-from .events import EventBus
+from .events import EventBus, ParticipantLeft
 from .meeting import MeetingRegistry
+from .openapi import openapi_route
 from .realtime import VideoNamespace
 from .resources import ResourceService
 from .rest import RestApi
-from .storage import DB_FILE, SqliteStorage
+from .storage import DB_FILE, SqliteStorage, Storage
 from .testhooks import TestHooks
 
 CONTEXT = web.AppKey("conference_context", ServerContext)
@@ -30,17 +33,49 @@ MAX_JSON_BODY = 1024 * 1024
 
 
 class UnsupportedConfig(ValueError):
-    """A configured feature this server version does not implement yet."""
+    """A configuration this server cannot run with (e.g. an unknown database URL scheme)."""
+
+
+def make_storage(config: ServerConfig) -> Storage:
+    """The storage the configuration asks for: SQLite in the data folder unless a URL says else.
+
+    ``postgresql://`` / ``postgres://`` -> PostgreSQL (psycopg, imported only then);
+    ``sqlite:///ABSOLUTE/PATH`` -> that SQLite file.
+    """
+    url = config.database_url
+    if not url:
+        return SqliteStorage(config.data_dir / DB_FILE)
+    scheme = url.split(":", 1)[0].lower()
+    if scheme in ("postgresql", "postgres"):
+        try:
+            from .pg_storage import PostgresStorage
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise UnsupportedConfig(
+                f"--database-url {scheme}:// needs psycopg 3 (pip install 'psycopg[binary,pool]')"
+            ) from exc
+        return PostgresStorage(url)
+    if scheme == "sqlite" and url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        return SqliteStorage(Path(url[len("sqlite://"):]))
+    raise UnsupportedConfig(
+        "--database-url must be postgresql://USER@HOST:PORT/DB or sqlite:///PATH"
+    )
+
+
+def make_meetings(storage: Storage) -> MeetingRegistry:
+    """Meeting state in memory, or in PostgreSQL (shared by the nodes) with PostgresStorage."""
+    if type(storage).__name__ != "PostgresStorage":  # no psycopg import on the default path
+        return MeetingRegistry()
+    from .pg_meeting import PgMeetingRegistry
+    from .pg_storage import PostgresStorage
+
+    assert isinstance(storage, PostgresStorage)
+    return PgMeetingRegistry(storage)
 
 
 def build_app(config: ServerConfig) -> web.Application:
     """Wire all parts together. Reads (or makes) the token secret; the database opens at startup."""
-    if config.redis_url or config.database_url:
-        raise UnsupportedConfig(
-            "--redis-url and --database-url are not supported yet; "
-            "this server keeps state in SQLite and in memory"
-        )
-    storage = SqliteStorage(config.data_dir / DB_FILE)
+    storage = make_storage(config)
+    meetings = make_meetings(storage)
     blobs = BlobStore(config.data_dir)
     bus = EventBus()
     ctx = ServerContext(
@@ -49,20 +84,31 @@ def build_app(config: ServerConfig) -> web.Application:
         blobs=blobs,
         tokens=TokenService(load_or_create_secret(config.data_dir), config.token_ttl_seconds),
         bus=bus,
-        meetings=MeetingRegistry(),
+        meetings=meetings,
         resources=ResourceService(storage, blobs, bus),
     )
 
     app = web.Application(client_max_size=MAX_JSON_BODY, middlewares=[error_middleware])
+    manager = None
+    if config.redis_url:
+        try:
+            manager = redis_manager(config.redis_url)
+        except ValueError as exc:
+            raise UnsupportedConfig(str(exc)) from None
     sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=[], logger=False,
-                               engineio_logger=False)
+                               engineio_logger=False, client_manager=manager)
     sockets = VideoNamespace(ctx)
+
+    async def left(session_id: str, user_id: str) -> None:  # a dead node's users (PostgreSQL)
+        await bus.publish(ParticipantLeft(session_id, user_id))
+
+    meetings.attach(on_left=left, on_evicted=sockets.drop_connections)
     sio.register_namespace(sockets)
     SocketBridge(sio).attach(bus)
     sio.attach(app)
-    app.add_routes(RestApi(ctx).routes())
+    app.add_routes([*RestApi(ctx).routes(), openapi_route()])
     if config.test_hooks:
-        app.add_routes(TestHooks(sockets).routes())
+        app.add_routes(TestHooks(sockets, ctx).routes())
 
     app[CONTEXT] = ctx
     app[SOCKETS] = sockets
@@ -77,6 +123,17 @@ async def _open(app: web.Application) -> None:
     ctx = app[CONTEXT]
     await asyncio.to_thread(ctx.blobs.prepare)
     await ctx.storage.open()
+    try:
+        await ctx.meetings.start()
+        if ctx.config.redis_url:
+            # Subscribed before the first client can connect (see cluster.py).
+            await start_listening(app[SIO])
+    except BaseException:
+        if ctx.config.redis_url:
+            await stop_listening(app[SIO])
+        await ctx.meetings.stop()
+        await ctx.storage.close()
+        raise
 
 
 async def _disconnect_sockets(app: web.Application) -> None:
@@ -85,4 +142,7 @@ async def _disconnect_sockets(app: web.Application) -> None:
 
 
 async def _close(app: web.Application) -> None:
+    if app[CONTEXT].config.redis_url:
+        await stop_listening(app[SIO])
+    await app[CONTEXT].meetings.stop()
     await app[CONTEXT].storage.close()

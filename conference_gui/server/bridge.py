@@ -8,6 +8,7 @@ holds every connection of that user. With a message-queue client manager
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -67,15 +68,24 @@ def to_emit(event: DomainEvent) -> tuple[str, JSON, str]:
     raise TypeError(f"no emit for {type(event).__name__}")  # pragma: no cover
 
 
+#: Longest an emit may take. With Redis an emit is a PUBLISH; a Redis that stopped
+#: answering must not hold the per-meeting ordering lock (``Storage.ordered``) for
+#: ever. An emit given up is a lost message, which clients heal by revision.
+EMIT_TIMEOUT_SECONDS = 5.0
+
+
 class SocketBridge:
     """Subscribes to the bus and emits each event to its room in ``/video``."""
 
-    def __init__(self, sio: Any) -> None:
+    def __init__(self, sio: Any, timeout: float = EMIT_TIMEOUT_SECONDS) -> None:
         self._sio = sio
+        self._timeout = timeout
 
     def attach(self, bus: EventBus) -> Callable[[], None]:
         return bus.subscribe(self.forward)
 
     async def forward(self, event: DomainEvent) -> None:
         name, payload, room = to_emit(event)
-        await self._sio.emit(name, payload, room=room, namespace=NAMESPACE)
+        await asyncio.wait_for(
+            self._sio.emit(name, payload, room=room, namespace=NAMESPACE), self._timeout
+        )

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -13,9 +14,11 @@ from pathlib import Path
 
 from conference_gui import __version__
 
-from .app import UnsupportedConfig
+from .app import CONTEXT, UnsupportedConfig, make_storage
+from .cluster import redact_redis, redis_manager
 from .config import ServerConfig, default_data_dir
 from .runner import start_server
+from .testhooks import ENV_SWITCH
 
 log = logging.getLogger("conference_gui.server")
 
@@ -37,9 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-upload-mb", type=float, default=defaults["max_upload_mb"].default,
                         help="largest accepted upload in MiB (default: %(default)s)")
     parser.add_argument("--redis-url", default=None,
-                        help="Socket.IO message queue for several nodes (not supported yet)")
+                        help="redis://HOST:PORT/DB: share room emits with the other nodes "
+                             "(several nodes; see docs/SCALING.md)")
     parser.add_argument("--database-url", default=None,
-                        help="PostgreSQL instead of SQLite (not supported yet)")
+                        help="postgresql://USER@HOST:PORT/DB: sessions, resources and revisions "
+                             "in PostgreSQL instead of SQLite in --data-dir (several nodes "
+                             "share one database and one --data-dir)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -47,16 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.redis_url or args.database_url:
-        parser.exit(EXIT_USAGE, "conference-server: --redis-url and --database-url are not "
-                                "supported yet; run one node with SQLite\n")
     try:
         config = ServerConfig(
             host=args.host,
             port=args.port,
             data_dir=args.data_dir or default_data_dir(),
             max_upload_mb=args.max_upload_mb,
+            redis_url=args.redis_url or None,
+            database_url=args.database_url or None,
+            # Test-only HTTP hooks (testhooks.py); deliberately no command-line flag.
+            test_hooks=os.environ.get(ENV_SWITCH) == "1",
         )
+        check_urls(config)
     except ValueError as exc:
         parser.error(str(exc))
     logging.basicConfig(level=logging.INFO,
@@ -70,12 +78,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK
 
 
+def check_urls(config: ServerConfig) -> None:
+    """Refuse a URL of an unknown kind before starting (exit code 2)."""
+    make_storage(config)  # raises UnsupportedConfig (a ValueError) for unknown schemes
+    if config.redis_url:
+        redis_manager(config.redis_url)
+
+
 async def _serve(config: ServerConfig) -> None:
     stop = asyncio.Event()
     _on_signals(asyncio.get_running_loop(), stop.set)
     server = await start_server(config)
+    if config.test_hooks:
+        log.warning("%s=1: test hooks are enabled; never do this in production", ENV_SWITCH)
     print(f"listening on {server.listen_url}", flush=True)
     log.info("data in %s", config.data_dir)
+    if config.database_url:
+        log.info("database: %r", server.app[CONTEXT].storage)
+    if config.redis_url:
+        log.info("redis: %s", redact_redis(config.redis_url))
     try:
         await stop.wait()
     finally:

@@ -1,14 +1,23 @@
-"""In-memory live state of each meeting: who is here, raised hands, chat, polls.
+"""Live state of each meeting: who is here, raised hands, chat, polls.
 
-This is what only matters while people are connected, so it is not in the
-database. Methods enforce the rules (one vote per user, who may close a
-poll, ...) and raise :class:`ApiError`; they never talk to sockets.
+This is what only matters while people are connected. One node keeps it in
+memory (:class:`MeetingRegistry`); several nodes share it in PostgreSQL
+(``pg_meeting.PgMeetingRegistry``), which loads a :class:`Meeting`, lets the
+same methods change it and stores it back, under the meeting's row lock.
+Methods enforce the rules (one vote per user, who may close a poll, ...) and
+raise :class:`ApiError`; they never talk to sockets.
+
+Handlers reach a meeting only through ``async with registry.edit(sid)`` (to
+change it) or ``registry.view(sid)`` (to read it), and never await inside.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .auth import Identity, Role
 from .errors import ApiError
@@ -135,6 +144,49 @@ class Meeting:
         poll.votes[voter.user_id] = option
         return poll
 
+    def drop_connections(self, prefix: str) -> list[str]:
+        """Forget every connection whose key starts with ``prefix`` (a dead node's);
+        returns the users who left because of it."""
+        left = []
+        for participant in list(self.participants.values()):
+            gone = {c for c in participant.connections if c.startswith(prefix)}
+            if gone:
+                participant.connections -= gone
+                if not participant.connections:
+                    del self.participants[participant.id]
+                    left.append(participant.id)
+        return left
+
+    # --- persistence (PostgreSQL registry) --------------------------------
+    def to_state(self) -> dict[str, Any]:
+        """Participants and polls as JSON (chat is stored apart, message by message)."""
+        return {
+            "participants": [
+                {"id": p.id, "name": p.name, "role": p.role, "handRaised": p.hand_raised,
+                 "handRaisedAt": p.hand_raised_at, "connections": sorted(p.connections)}
+                for p in self.participants.values()
+            ],
+            "polls": [
+                {"id": p.id, "question": p.question, "options": p.options,
+                 "createdBy": p.created_by, "votes": p.votes, "closed": p.closed}
+                for p in self.polls.values()
+            ],
+        }
+
+    @classmethod
+    def from_state(cls, session_id: str, state: dict[str, Any],
+                   chat: Iterable[ChatMessage] = ()) -> Meeting:
+        meeting = cls(session_id)
+        for p in state.get("participants", []):
+            meeting.participants[p["id"]] = Participant(
+                p["id"], p["name"], p["role"], p["handRaised"], p["handRaisedAt"],
+                set(p["connections"]))
+        for p in state.get("polls", []):
+            meeting.polls[p["id"]] = Poll(p["id"], p["question"], list(p["options"]),
+                                          p["createdBy"], dict(p["votes"]), p["closed"])
+        meeting.chat.extend(chat)
+        return meeting
+
     def close_poll(self, closer: Identity, poll_id: str) -> tuple[Poll, bool]:
         """Close a poll (creator or host only); ``True`` if it was open."""
         poll = self.poll(poll_id)
@@ -147,7 +199,7 @@ class Meeting:
 
 
 class MeetingRegistry:
-    """All meetings of this server process, created on first use."""
+    """All meetings of this server process, in memory, created on first use."""
 
     def __init__(self) -> None:
         self._meetings: dict[str, Meeting] = {}
@@ -157,3 +209,28 @@ class MeetingRegistry:
         if meeting is None:
             meeting = self._meetings[session_id] = Meeting(session_id)
         return meeting
+
+    def connection_key(self, socket_id: str) -> str:
+        """How a connection is named in ``Participant.connections``."""
+        return socket_id
+
+    @asynccontextmanager
+    async def edit(self, session_id: str) -> AsyncIterator[Meeting]:
+        """The meeting, to change; the block must not await (it is atomic by that)."""
+        yield self.get(session_id)
+
+    @asynccontextmanager
+    async def view(self, session_id: str) -> AsyncIterator[Meeting]:
+        """The meeting, to read."""
+        yield self.get(session_id)
+
+    def attach(self, on_left: Callable[[str, str], Awaitable[None]],
+               on_evicted: Callable[[], Awaitable[None]]) -> None:
+        """How to announce users who left with a dead node, and how to drop this node's
+        connections; only a registry shared by several nodes needs them."""
+
+    async def start(self) -> None:
+        """Called once the storage is open."""
+
+    async def stop(self) -> None:
+        """Called before the storage closes."""

@@ -29,7 +29,6 @@ from .events import (
     PollUpdated,
     SignalRelayed,
 )
-from .meeting import Meeting
 from .names import clean_display_name, clean_text
 from .validation import (
     expect_object,
@@ -64,6 +63,8 @@ class SocketState:
 
     identity: Identity
     joined: bool = False
+    #: the connection's name in the meeting's presence (``MeetingRegistry.connection_key``)
+    key: str = ""
 
 
 def _query_value(environ: dict[str, Any], key: str) -> str | None:
@@ -101,8 +102,8 @@ class VideoNamespace(socketio.AsyncNamespace):
         try:
             if handler is None:
                 return await self.on_join_session(sid, payload)
-            state, meeting = await self._joined(sid)
-            return await handler(state, meeting, payload)
+            state = await self._joined(sid)
+            return await handler(state, payload)
         except ApiError as exc:
             return exc.body()
         except Exception:
@@ -116,15 +117,18 @@ class VideoNamespace(socketio.AsyncNamespace):
             return None
         return state if isinstance(state, SocketState) else None
 
-    async def _joined(self, sid: str) -> tuple[SocketState, Meeting]:
+    async def _joined(self, sid: str) -> SocketState:
         state = await self._state(sid)
         if state is None or not state.joined:
             raise ApiError(409, "not_joined", "Send join-session first")
-        return state, self._ctx.meetings.get(state.identity.session_id)
+        return state
 
-    async def _publish_participant(self, meeting: Meeting, user_id: str) -> None:
-        participant = meeting.participant(user_id).snapshot()
-        await self._ctx.bus.publish(ParticipantUpdated(meeting.session_id, participant))
+    async def _set_hand(self, session_id: str, user_id: str, raised: bool) -> None:
+        async with self._ctx.meetings.edit(session_id) as meeting:
+            changed = meeting.set_hand(user_id, raised)
+            participant = meeting.participant(user_id).snapshot()
+        if changed:
+            await self._ctx.bus.publish(ParticipantUpdated(session_id, participant))
 
     # --- lifecycle ------------------------------------------------------------
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -149,7 +153,9 @@ class VideoNamespace(socketio.AsyncNamespace):
         if state is None or not state.joined:
             return
         session_id, user_id = state.identity.session_id, state.identity.user_id
-        if self._ctx.meetings.get(session_id).disconnect(user_id, sid):
+        async with self._ctx.meetings.edit(session_id) as meeting:
+            left = meeting.disconnect(user_id, state.key)
+        if left:
             await self._ctx.bus.publish(ParticipantLeft(session_id, user_id))
 
     # --- events ---------------------------------------------------------------
@@ -164,56 +170,63 @@ class VideoNamespace(socketio.AsyncNamespace):
             raise ApiError(403, "forbidden", "The token does not open that session")
         if await self._ctx.storage.get_session(identity.session_id) is None:
             raise ApiError(404, "not_found", "No such session")
-        meeting = self._ctx.meetings.get(identity.session_id)
+        meetings = self._ctx.meetings
         if not state.joined:
-            # Check and count the connection with no await in between: a
-            # disconnect handled meanwhile would otherwise leave a ghost.
-            if not self.server.manager.is_connected(sid, NAMESPACE):
-                raise ApiError(409, "not_connected", "The connection is closing")
-            participant, first = meeting.connect(identity, sid)
-            state.joined = True
+            try:
+                async with meetings.edit(identity.session_id) as meeting:
+                    # Check and count the connection with no await in between: a
+                    # disconnect handled meanwhile would otherwise leave a ghost (it
+                    # sees ``joined`` at once, and waits for this change to be stored).
+                    if not self.server.manager.is_connected(sid, NAMESPACE):
+                        raise ApiError(409, "not_connected", "The connection is closing")
+                    state.key = meetings.connection_key(sid)
+                    participant, first = meeting.connect(identity, state.key)
+                    participant = participant.snapshot()
+                    state.joined = True
+            except BaseException:
+                state.joined = False  # not stored (e.g. the database failed): join again
+                raise
             await self.save_session(sid, state)
             # Rooms first, revision after: an upload between the two is then
             # seen twice (harmless) instead of never.
             await self.enter_room(sid, session_room(identity.session_id))
             await self.enter_room(sid, user_room(identity.session_id, identity.user_id))
             if first:
-                await self._ctx.bus.publish(
-                    ParticipantJoined(identity.session_id, participant.snapshot())
-                )
+                await self._ctx.bus.publish(ParticipantJoined(identity.session_id, participant))
         revision = await self._ctx.storage.revision(identity.session_id)
-        return {
-            "self": participant_json(meeting.participant(identity.user_id)),
-            "participants": [participant_json(p) for p in meeting.participants.values()],
-            "resourceRevision": revision,
-            "polls": [poll_json(p, identity.user_id) for p in meeting.polls.values()],
-            "chat": [chat_json(m) for m in meeting.chat],
-        }
+        async with meetings.view(identity.session_id) as meeting:
+            return {
+                "self": participant_json(meeting.participant(identity.user_id)),
+                "participants": [participant_json(p) for p in meeting.participants.values()],
+                "resourceRevision": revision,
+                "polls": [poll_json(p, identity.user_id) for p in meeting.polls.values()],
+                "chat": [chat_json(m) for m in meeting.chat],
+            }
 
-    async def on_raise_hand(self, state: SocketState, meeting: Meeting, payload: object) -> JSON:
+    async def on_raise_hand(self, state: SocketState, payload: object) -> JSON:
         raised = get_bool(expect_object(payload), "raised")
-        if meeting.set_hand(state.identity.user_id, raised):
-            await self._publish_participant(meeting, state.identity.user_id)
+        await self._set_hand(state.identity.session_id, state.identity.user_id, raised)
         return {"ok": True}
 
-    async def on_lower_hand(self, state: SocketState, meeting: Meeting, payload: object) -> JSON:
+    async def on_lower_hand(self, state: SocketState, payload: object) -> JSON:
         participant_id = get_str(expect_object(payload), "participantId")
         if not state.identity.is_host:
             raise ApiError(403, "forbidden", "Only the host can lower someone's hand")
-        if meeting.set_hand(participant_id, False):
-            await self._publish_participant(meeting, participant_id)
+        await self._set_hand(state.identity.session_id, participant_id, False)
         return {"ok": True}
 
-    async def on_chat_message(self, state: SocketState, meeting: Meeting, payload: object) -> JSON:
+    async def on_chat_message(self, state: SocketState, payload: object) -> JSON:
         text = clean_text(get_str(expect_object(payload), "text"))
         non_blank(text, "text")
         if len(text) > MAX_CHAT_LENGTH:
             raise ApiError(422, "invalid", f"'text' must be at most {MAX_CHAT_LENGTH} characters")
-        message = meeting.post(state.identity, text)
-        await self._ctx.bus.publish(ChatPosted(meeting.session_id, message))
+        session_id = state.identity.session_id
+        async with self._ctx.meetings.edit(session_id) as meeting:
+            message = meeting.post(state.identity, text)
+        await self._ctx.bus.publish(ChatPosted(session_id, message))
         return {"message": chat_json(message)}
 
-    async def on_poll_create(self, state: SocketState, meeting: Meeting, payload: object) -> JSON:
+    async def on_poll_create(self, state: SocketState, payload: object) -> JSON:
         body = expect_object(payload)
         question = clean_display_name(
             get_str(body, "question", max_length=MAX_QUESTION_LENGTH), MAX_QUESTION_LENGTH
@@ -229,31 +242,41 @@ class VideoNamespace(socketio.AsyncNamespace):
             raise ApiError(422, "invalid", "Options must not be blank")
         if len({o.casefold() for o in options}) != len(options):
             raise ApiError(422, "invalid", "Options must differ from each other")
-        poll = meeting.create_poll(state.identity, question, options)
-        await self._ctx.bus.publish(PollCreated(meeting.session_id, poll.snapshot()))
+        session_id = state.identity.session_id
+        async with self._ctx.meetings.edit(session_id) as meeting:
+            poll = meeting.create_poll(state.identity, question, options).snapshot()
+        await self._ctx.bus.publish(PollCreated(session_id, poll))
         return {"poll": poll_json(poll, state.identity.user_id)}
 
-    async def on_poll_vote(self, state: SocketState, meeting: Meeting, payload: object) -> JSON:
+    async def on_poll_vote(self, state: SocketState, payload: object) -> JSON:
         body = expect_object(payload)
         poll_id, option = get_str(body, "pollId"), get_int(body, "option")
-        poll = meeting.vote(state.identity, poll_id, option)
-        await self._ctx.bus.publish(PollUpdated(meeting.session_id, poll.snapshot()))
+        session_id = state.identity.session_id
+        async with self._ctx.meetings.edit(session_id) as meeting:
+            poll = meeting.vote(state.identity, poll_id, option).snapshot()
+        await self._ctx.bus.publish(PollUpdated(session_id, poll))
         return {"poll": poll_json(poll, state.identity.user_id)}
 
-    async def on_poll_close(self, state: SocketState, meeting: Meeting, payload: object) -> JSON:
+    async def on_poll_close(self, state: SocketState, payload: object) -> JSON:
         poll_id = get_str(expect_object(payload), "pollId")
-        poll, changed = meeting.close_poll(state.identity, poll_id)
+        session_id = state.identity.session_id
+        async with self._ctx.meetings.edit(session_id) as meeting:
+            poll, changed = meeting.close_poll(state.identity, poll_id)
+            poll = poll.snapshot()
         if changed:
-            await self._ctx.bus.publish(PollClosed(meeting.session_id, poll.snapshot()))
+            await self._ctx.bus.publish(PollClosed(session_id, poll))
         return {"poll": poll_json(poll, state.identity.user_id)}
 
-    async def on_signal(self, state: SocketState, meeting: Meeting, payload: object) -> JSON:
+    async def on_signal(self, state: SocketState, payload: object) -> JSON:
         body = expect_object(payload)
         recipient, data = get_str(body, "to"), get_object(body, "data")
-        if recipient not in meeting.participants:
+        session_id = state.identity.session_id
+        async with self._ctx.meetings.view(session_id) as meeting:
+            present = recipient in meeting.participants
+        if not present:
             raise ApiError(404, "not_found", "The addressee is not in this session")
         await self._ctx.bus.publish(
-            SignalRelayed(meeting.session_id, state.identity.user_id, recipient, data)
+            SignalRelayed(session_id, state.identity.user_id, recipient, data)
         )
         return {"ok": True}
 

@@ -1,13 +1,12 @@
 """Adding and removing resources: bytes, database row, revision and event together.
 
-A lock spans "commit to the database, then publish", so events leave this
-node in revision order and a listening client sees R, R+1, R+2 ... rather
-than a gap it would have to refetch for. Byte I/O stays outside the lock.
+``Storage.ordered`` spans "commit to the database, then publish", so events
+leave in revision order - from this node, and with PostgreSQL from all nodes -
+and a listening client sees R, R+1, R+2 ... rather than a gap it would have to
+refetch for. Byte I/O stays outside it.
 """
 
 from __future__ import annotations
-
-import asyncio
 
 from .auth import Identity
 from .blobs import BlobStore
@@ -23,7 +22,6 @@ class ResourceService:
         self._storage = storage
         self._blobs = blobs
         self._bus = bus
-        self._commit_lock = asyncio.Lock()
 
     async def add(self, uploader: Identity, upload: ReceivedUpload) -> tuple[ResourceRecord, int]:
         resource = ResourceRecord(
@@ -37,7 +35,7 @@ class ResourceService:
             uploaded_at=utc_now_iso(),
         )
         await upload.blob.commit(resource.id)
-        async with self._commit_lock:
+        async with self._storage.ordered(resource.session_id):
             try:
                 revision = await self._storage.add_resource(resource)
             except Exception:
@@ -57,7 +55,7 @@ class ResourceService:
         resource = await self.get(actor.session_id, resource_id)
         if not actor.is_host and resource.uploader_id != actor.user_id:
             raise ApiError(403, "forbidden", "Only the uploader or the host can delete this")
-        async with self._commit_lock:
+        async with self._storage.ordered(actor.session_id):
             revision = await self._storage.delete_resource(actor.session_id, resource_id)
             if revision is None:  # someone else deleted it a moment ago
                 raise ApiError(404, "not_found", "No such resource in this session")

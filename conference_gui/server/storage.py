@@ -1,18 +1,20 @@
 """Durable state: sessions, resources and the per-session revision.
 
-:class:`Storage` is the seam for other databases (PostgreSQL later); every
-method is one transaction. :class:`SqliteStorage` runs all queries on ONE
-worker thread, so the event loop never waits on disk and transactions are
-serialised without locks.
+:class:`Storage` is the seam between the server and its database; every
+method is one transaction. :class:`SqliteStorage` (the single-machine
+default) runs all queries on ONE worker thread, so the event loop never waits
+on disk and transactions are serialised without locks.
+:class:`~conference_gui.server.pg_storage.PostgresStorage` is the same
+interface on PostgreSQL, for several server nodes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -84,6 +86,15 @@ class Storage(Protocol):
         """Delete and bump the revision atomically; ``None`` if there was no such resource."""
         ...
 
+    def ordered(self, session_id: str) -> AbstractAsyncContextManager[None]:
+        """Hold this while changing a session's resources *and* publishing the change.
+
+        Inside it, no other writer of the session - on this node or, for a shared
+        database, on any node - commits a change, so events are published in
+        revision order. Revisions are gapless without it; it only orders events.
+        """
+        ...
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -120,6 +131,13 @@ class SqliteStorage:
         self._path = path
         self._executor: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
+        self._order_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def ordered(self, session_id: str) -> AsyncIterator[None]:
+        # One SQLite file belongs to one node: a process-wide lock is enough.
+        async with self._order_lock:
+            yield
 
     async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._executor is None or self._conn is None:

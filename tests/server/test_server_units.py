@@ -181,9 +181,9 @@ def test_config_and_unsupported_options(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         ServerConfig(data_dir=tmp_path, max_upload_mb=0)
     with pytest.raises(UnsupportedConfig):
-        build_app(ServerConfig(data_dir=tmp_path, redis_url="redis://x"))
+        build_app(ServerConfig(data_dir=tmp_path, redis_url="http://x"))
     with pytest.raises(UnsupportedConfig):
-        build_app(ServerConfig(data_dir=tmp_path, database_url="postgresql://x"))
+        build_app(ServerConfig(data_dir=tmp_path, database_url="mysql://x"))
 
 
 def test_server_thread_lifecycle(tmp_path: Path) -> None:

@@ -208,3 +208,32 @@ def test_server_thread_reports_a_busy_port(tmp_path: Path) -> None:
         with pytest.raises(RuntimeError, match="failed to start"):
             server.start()
         server.stop()
+
+
+def test_nodes_starting_together_share_one_whole_secret(tmp_path: Path) -> None:
+    """Several nodes on one shared folder, started at once: all read the same,
+    complete secret (never a half-written one)."""
+    import threading
+
+    from conference_gui.server.auth import load_or_create_secret
+
+    results: list[bytes] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def node() -> None:
+        start.wait()
+        try:
+            results.append(load_or_create_secret(tmp_path / "shared"))
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=node) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(set(results)) == 1 and len(results[0]) >= 32
+    assert [p.name for p in (tmp_path / "shared").iterdir()] == ["secret.key"]
+    assert ((tmp_path / "shared" / "secret.key").stat().st_mode & 0o777) == 0o600

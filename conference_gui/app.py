@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import shutil
 import socket
 import sys
 import tempfile
@@ -133,6 +134,7 @@ async def _credentials(
         return creds, None
     if args.self_check and args.data_dir is None:  # leave no meeting behind
         args.data_dir = Path(tempfile.mkdtemp(prefix="conference-gui-self-check-"))
+        args.remove_data_dir = True
     data_dir = (
         args.data_dir or Path(platformdirs.user_data_dir("conference-gui")) / "embedded-server"
     )
@@ -185,6 +187,8 @@ async def run(args: argparse.Namespace) -> int:
         if server is not None:
             await server.stop(executor)
         executor.shutdown(wait=False)
+        if getattr(args, "remove_data_dir", False):
+            shutil.rmtree(args.data_dir, ignore_errors=True)
 
 
 def _public_url(url: str, bind_host: str) -> str:

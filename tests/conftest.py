@@ -25,6 +25,19 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+@pytest.fixture(autouse=True)
+def collect_on_the_gui_thread() -> Iterator[None]:
+    """Collect each test's garbage here, on the GUI thread.
+
+    Left to chance, Python's cycle collector runs in whichever thread happens
+    to allocate — often a server or HTTP thread of a later test — and a Qt
+    object destroyed there is destroyed on the wrong thread ("Timers cannot be
+    stopped from another thread", and at worst a crash).
+    """
+    yield
+    gc.collect()
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerThread]:
     """The real reference server, on its own thread and a free loopback port."""
@@ -181,10 +194,17 @@ def windows(aloop: Loop, tmp_path: Path) -> Iterator[Callable[..., Any]]:
     yield open_window
 
     async def close_all() -> None:
+        from PySide6.QtCore import QCoreApplication, QEvent
+
         for win in opened:
             await win.shutdown()
             win.close()
             win.deleteLater()
         await asyncio.sleep(0)
+        # Destroy the windows now, while their loop runs: nothing of this test
+        # may be left for a later test's event processing.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        await asyncio.sleep(0)
 
     aloop.run(close_all())
+    opened.clear()

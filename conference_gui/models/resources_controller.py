@@ -30,6 +30,7 @@ from conference_gui.domain.resources import (
 )
 from conference_gui.domain.units import format_size
 from conference_gui.models.resource_model import ResourceListModel
+from conference_gui.models.tasks import TaskKeeper
 from conference_gui.services.http_client import ApiClient, ApiError, Cancelled, CancelToken
 from conference_gui.services.socket_service import SocketService
 
@@ -120,7 +121,7 @@ class ResourceController(QObject):
         self.max_upload_bytes: int | None = None
         self.fetch_count = 0
         self._fetch_task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskKeeper("resources", on_error=self._on_task_error)
         self._upload_slots: asyncio.Semaphore | None = None
         self._queue: list[ResourceEvent] = []
         self._last_flush = -FRAME_SECONDS
@@ -270,7 +271,7 @@ class ResourceController(QObject):
                 return
             except Exception as exc:  # a bug: never leave the transfer "running" forever
                 transfer.finish(TransferState.FAILED, self.tr("Upload failed: %s") % exc)
-                raise  # reported by _task_done
+                raise  # logged and reported by the task keeper
         # The server confirmed it: show it now, even if the socket event is slower.
         self._apply_now(ResourceUploaded(revision, resource))
         transfer.finish(TransferState.DONE)
@@ -341,29 +342,14 @@ class ResourceController(QObject):
 
     # -- tasks ----------------------------------------------------------------
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
+        return self._tasks.spawn(coro)
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("resource task failed", exc_info=task.exception())
-            self.error_message.emit(self.tr("Something went wrong: %s") % task.exception())
+    def _on_task_error(self, exc: BaseException) -> None:
+        self.error_message.emit(self.tr("Something went wrong: %s") % exc)
 
     async def shutdown(self) -> None:
         """Cancel what is running (window closing)."""
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-            except Exception:  # already logged by _task_done
-                log.debug("task ended with error during shutdown", exc_info=True)
-        self._tasks.clear()
+        await self._tasks.shutdown()
 
 
 def unique_path(folder: Path, name: str) -> Path:

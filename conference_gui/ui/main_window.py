@@ -296,6 +296,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
+        await self.resources_dock.shutdown()
         await self.resources.shutdown()
         await self.meeting_docks.shutdown()
         await self.socket.stop()

@@ -7,7 +7,6 @@ intent (upload, download, delete) goes to the :class:`ResourceController`.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QUrl
@@ -42,6 +41,7 @@ from conference_gui.models.preview import PreviewLoader, can_preview
 from conference_gui.models.resource_filter import ResourceFilterModel, SortOrder
 from conference_gui.models.resource_model import ResourceListModel, ResourceRole
 from conference_gui.models.resources_controller import ResourceController, Transfer, TransferState
+from conference_gui.models.tasks import TaskKeeper
 from conference_gui.services.http_client import ApiError
 from conference_gui.services.socket_service import SocketService
 from conference_gui.ui.icons import icon
@@ -158,7 +158,7 @@ class ResourcesDock(QDockWidget):
         self._model = model
         self._controller = controller
         self._preview = preview
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskKeeper("preview")
         self.preview_dialog: PreviewDialog | None = None
         self.confirm_box: QMessageBox | None = None
 
@@ -321,9 +321,11 @@ class ResourcesDock(QDockWidget):
         """Show an image in its own window; fetching and decoding stay off the GUI thread."""
         if self._preview is None:
             return
-        task = asyncio.get_running_loop().create_task(self._show_preview(self._preview, resource))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._show_preview(self._preview, resource))
+
+    async def shutdown(self) -> None:
+        """Cancel a preview still loading (window closing)."""
+        await self._tasks.shutdown()
 
     async def _show_preview(self, loader: PreviewLoader, resource: Resource) -> None:
         try:

@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
-# Install what tests/multinode needs: redis-server and PostgreSQL (initdb, pg_ctl) from
-# Debian's packages, only when missing. Idempotent; runs `apt-get update` only if the
-# install needs it. The tests start and stop their own instances (own data folders,
-# own loopback ports); nothing here starts a service.
+# Install what the tests need from Debian's packages, only when missing:
+#   redis-server, PostgreSQL (initdb, pg_ctl)  - tests/multinode
+#   pulseaudio                                 - the real audio path of calls (a null sink)
+#   xvfb, xdotool                              - screen share and window tests on a real X server
+#   janus                                      - the SFU tests (Janus Gateway, VideoRoom plugin)
+#   chromium                                   - a browser participant in a call
+#   iproute2                                   - the tests' private network namespace (ip link)
+# Idempotent; runs `apt-get update` only if the install needs it. The tests start
+# and stop their own instances (own folders, own loopback ports, own configs);
+# nothing here starts a service.
 set -euo pipefail
 
-have_redis() { command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]; }
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/bin/$1" ] || [ -x "/usr/sbin/$1" ]; }
 have_postgres() {
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
         || { command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; }
 }
 
 packages=()
-have_redis || packages+=(redis-server)
+have redis-server || packages+=(redis-server)
 have_postgres || packages+=(postgresql)
+have pulseaudio || packages+=(pulseaudio pulseaudio-utils)
+have Xvfb || packages+=(xvfb)
+have xdotool || packages+=(xdotool)
+have janus || packages+=(janus)
+have chromium || packages+=(chromium)
+have ip || packages+=(iproute2)
 if [ ${#packages[@]} -eq 0 ]; then
-    echo "services.sh: redis-server and PostgreSQL already installed"
+    echo "services.sh: everything the tests need is installed"
     exit 0
 fi
 
@@ -37,4 +49,4 @@ if ! apt-get install -y --no-install-recommends "${packages[@]}"; then
     apt-get update
     apt-get install -y --no-install-recommends "${packages[@]}"
 fi
-have_redis && have_postgres
+have redis-server && have_postgres && have pulseaudio && have Xvfb && have janus && have chromium

@@ -10,19 +10,36 @@ import gc
 import os
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 import requests
+
+from tests import netns
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Before anything starts a thread: the whole run goes into a network namespace
+# with only loopback (tests/netns.py), so no test can send beyond this machine.
+NETWORK_REPORT = netns.isolate()
 
 if TYPE_CHECKING:
     from conference_gui.server import ServerThread
 
 T = TypeVar("T")
+
+
+def pytest_report_header() -> str:
+    return NETWORK_REPORT
+
+
+def require_private_network() -> None:
+    """Call tests and load tests run only inside the private namespace (tests/netns.py)."""
+    if not netns.is_private():
+        pytest.fail(
+            "this test sends media and must run in a private network namespace: "
+            f"{NETWORK_REPORT}. Run the suite as root (as CI does)."
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import os
 import shutil
 import socket
 import sys
@@ -29,15 +30,25 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from conference_gui import __version__
 from conference_gui.domain.invite import InviteError, InviteLink
+from conference_gui.features import FeatureFactory, default_features, install_features
 from conference_gui.services.http_client import ApiClient, ApiError, Credentials
 from conference_gui.services.settings import AppSettings
+from conference_gui.session import MediaOptions, MeetingInfo, MeetingSession
 from conference_gui.ui.icons import icon
-from conference_gui.ui.main_window import MainWindow, MeetingInfo
+from conference_gui.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
     from conference_gui.services.embedded_server import EmbeddedServer
 
 log = logging.getLogger("conference_gui")
+
+
+FAKE_MEDIA_ENV = "CONFERENCE_GUI_FAKE_MEDIA"
+
+
+def fake_media_from_env() -> bool:
+    """``CONFERENCE_GUI_FAKE_MEDIA=1`` asks for the synthetic camera and tone (SPEC §3)."""
+    return os.environ.get(FAKE_MEDIA_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def create_window(
@@ -50,13 +61,23 @@ def create_window(
     invite: InviteLink | None = None,
     settings: AppSettings | None = None,
     download_dir: Path | None = None,
+    fake_media: bool | None = None,
+    features: Sequence[FeatureFactory] | None = None,
 ) -> MainWindow:
-    """Return the shown meeting window, already connecting on the running loop."""
-    window = MainWindow(
+    """Return the shown meeting window, already connecting on the running loop.
+
+    The composition root: one :class:`MeetingSession` (the one socket, the API
+    client, *me*, the roster), one window (the shell), and every feature
+    installed into both.
+    """
+    session = MeetingSession(
         MeetingInfo(server_url, session_id, user_id, token, title=title, invite=invite),
-        settings=settings,
+        settings if settings is not None else AppSettings(),
         download_dir=download_dir,
+        media=MediaOptions(fake=fake_media_from_env() if fake_media is None else fake_media),
     )
+    window = MainWindow(session)
+    install_features(session, window, default_features() if features is None else features)
     window.show()
     window.start()
     return window
@@ -214,7 +235,8 @@ async def _self_check(window: MainWindow, timeout: float = 30.0) -> int:
     """Prove the install works end to end: window shown, socket joined, model loaded."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not (window.socket.is_ready and window.resource_model.ledger.revision is not None):
+    resources = window.features["resources"].model
+    while not (window.socket.is_ready and resources.ledger.revision is not None):
         if loop.time() > deadline or window.socket.state.value == "error":
             print(
                 f"self-check failed: {window.socket.state.value} {window.socket.detail}",

@@ -23,6 +23,7 @@ from conference_gui.domain.chat import (
 from conference_gui.domain.meeting import ChatMessage, JoinAck
 from conference_gui.domain.resources import Person
 from conference_gui.domain.wire import PayloadError
+from conference_gui.models.me import Me
 from conference_gui.models.row_model import RowListModel
 from conference_gui.models.tasks import TaskKeeper
 from conference_gui.services.socket_service import RequestError, SocketService
@@ -105,14 +106,14 @@ class ChatController(QObject):
     error_message = Signal(str)
 
     def __init__(
-        self, socket: SocketService, model: ChatListModel, parent: QObject | None = None
+        self, socket: SocketService, model: ChatListModel, me: Me, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
         self._socket = socket
         self.model = model
         self.history = model.history
-        self.history.me_id = socket.user_id
-        self._me = Person(socket.user_id, socket.user_id)
+        self.history.me_id = me.id
+        self._me = me
         self._unread = UnreadCounter()
         self._tasks = TaskKeeper("chat")
         socket.joined.connect(self.on_socket_joined)
@@ -130,8 +131,6 @@ class ChatController(QObject):
 
     # -- socket events --------------------------------------------------------------
     def on_socket_joined(self, ack: JoinAck) -> None:
-        self.history.me_id = ack.me.id
-        self._me = Person(ack.me.id, ack.me.name)
         # History the server replays is not "new": it does not count as unread.
         self.history.receive_history(ack.chat)
 
@@ -152,7 +151,7 @@ class ChatController(QObject):
         over-long text (nothing is listed then).
         """
         clean = clean_outgoing(text)
-        key = self.history.add_pending(self._me, clean)
+        key = self.history.add_pending(Person(self._me.id, self._me.name), clean)
         self._tasks.spawn(self._deliver(key, clean))
         return key
 

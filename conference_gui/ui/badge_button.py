@@ -23,9 +23,15 @@ from PySide6.QtGui import (
     QPalette,
     QPen,
 )
-from PySide6.QtWidgets import QStyle, QStyleOptionToolButton, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QStyle,
+    QStyleOptionToolButton,
+    QToolButton,
+    QWidget,
+)
 
-__all__ = ["BadgeToolButton"]
+__all__ = ["BadgeToolButton", "describe_button"]
 
 #: Badge colour for the "there is something new" state (warm, readable under white text).
 ACCENT_BADGE_COLOR = QColor("#d9480f")
@@ -234,3 +240,10 @@ class BadgeToolButton(QToolButton):
         top = max(min(top, bounds.bottom() - height), bounds.top())
         # Whole pixels keep the digits and the edge crisp.
         return QPointF(round(left), round(top))
+
+
+def describe_button(button: QAbstractButton, label: str, parts: list[str]) -> None:
+    """Accessible name and tooltip: the button's label, then what its badge means."""
+    text = ", ".join([label, *(p for p in parts if p)])
+    button.setAccessibleName(text)
+    button.setToolTip(text)

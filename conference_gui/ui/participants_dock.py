@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from conference_gui.domain.meeting import Participant
 from conference_gui.domain.wording import plural
+from conference_gui.models.me import Me
 from conference_gui.models.participants_model import (
     ParticipantListModel,
     ParticipantRole,
@@ -198,6 +199,7 @@ class ParticipantsDock(QDockWidget):
         self,
         model: ParticipantListModel,
         controller: ParticipantsController,
+        me: Me,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(self.tr("Participants"), parent)
@@ -241,7 +243,7 @@ class ParticipantsDock(QDockWidget):
             model.dataChanged,
         ):
             signal.connect(self._update)
-        controller.me_changed.connect(self._update)
+        me.changed.connect(self._update)
         self._update()
 
     def _selected(self) -> Participant | None:

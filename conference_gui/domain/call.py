@@ -25,6 +25,21 @@ class MediaState:
 NOTHING = MediaState()
 
 
+@dataclass(frozen=True, slots=True)
+class CallInfo:
+    """How this connection takes part in the call (the join ack's and ``call-moved``'s
+    ``call``): ``mode`` is ``"mesh"`` (or ``"sfu"`` later); ``active`` is false when
+    the user's call is in another window of theirs (docs/WIRE.md, *The call connection*).
+    """
+
+    mode: str = "mesh"
+    active: bool = True
+
+
+#: What a server without wire contract v2's ``call`` means: every connection is in a mesh.
+MESH_ACTIVE = CallInfo()
+
+
 def is_offerer(me: str, other: str) -> bool:
     """True when ``me`` makes the offer to ``other`` (the smaller id offers)."""
     return me < other

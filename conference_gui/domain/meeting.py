@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from conference_gui.domain.call import MESH_ACTIVE, NOTHING, CallInfo, MediaState
 from conference_gui.domain.resources import Person
 from conference_gui.domain.wire import PayloadError, get_bool, get_int, get_str, parse_time
 
@@ -24,6 +25,8 @@ class Participant:
     role: str  # "host" | "participant"
     hand_raised: bool
     hand_raised_at: datetime | None = None
+    #: what this participant sends right now (wire contract v2; all off before v2)
+    media: MediaState = NOTHING
 
     @property
     def is_host(self) -> bool:
@@ -36,13 +39,25 @@ class Participant:
         if role not in ("host", "participant"):
             raise PayloadError(f"unknown role {role!r}")
         raised_at = d.get("handRaisedAt")
+        media = d.get("media")
         return cls(
             id=get_str(d, "id", max_len=200),
             name=get_str(d, "name", max_len=1024),
             role=role,
             hand_raised=get_bool(d, "handRaised", False),
             hand_raised_at=parse_time(raised_at) if raised_at is not None else None,
+            media=media_from_wire(media) if media is not None else NOTHING,
         )
+
+
+def media_from_wire(data: object) -> MediaState:
+    d = _obj(data, "media")
+    return MediaState(get_bool(d, "audio"), get_bool(d, "video"), get_bool(d, "screen"))
+
+
+def call_from_wire(data: object) -> CallInfo:
+    d = _obj(data, "call")
+    return CallInfo(get_str(d, "mode", max_len=32), get_bool(d, "active"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +147,8 @@ class JoinAck:
     polls: tuple[Poll, ...]
     #: Recent chat, oldest first, if the server sends it (optional ``chat`` key).
     chat: tuple[ChatMessage, ...] = ()
+    #: This connection's part in the call (v2; a server without it: mesh, active).
+    call: CallInfo = MESH_ACTIVE
 
     @classmethod
     def from_wire(cls, data: object) -> JoinAck:
@@ -152,6 +169,7 @@ class JoinAck:
             resource_revision=rev,
             polls=tuple(Poll.from_wire(p) for p in polls),
             chat=tuple(ChatMessage.from_wire(m) for m in chat),
+            call=call_from_wire(d["call"]) if d.get("call") is not None else MESH_ACTIVE,
         )
 
 

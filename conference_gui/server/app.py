@@ -102,7 +102,8 @@ def build_app(config: ServerConfig) -> web.Application:
     async def left(session_id: str, user_id: str) -> None:  # a dead node's users (PostgreSQL)
         await bus.publish(ParticipantLeft(session_id, user_id))
 
-    meetings.attach(on_left=left, on_evicted=sockets.drop_connections)
+    meetings.attach(on_left=left, on_evicted=sockets.drop_connections,
+                    on_moved=sockets.publish_call_move)
     sio.register_namespace(sockets)
     SocketBridge(sio).attach(bus)
     sio.attach(app)

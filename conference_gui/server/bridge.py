@@ -1,9 +1,11 @@
 """The one place where domain events become Socket.IO emits.
 
 Session events go to the room ``session:<sid>`` (sender included); a
-``signal`` goes only to the addressee's room ``user:<sid>:<uid>``, which
-holds every connection of that user. With a message-queue client manager
-(Redis) the same emits reach sockets on other nodes.
+``signal`` goes only to the addressee's call connection, and ``call-moved``
+only to the connection it concerns - both to the room named after that
+socket's id, which python-socketio keeps for every socket. With a
+message-queue client manager (Redis) the same emits reach sockets on other
+nodes.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .events import (
+    CallMoved,
     ChatPosted,
     DomainEvent,
     EventBus,
@@ -33,10 +36,6 @@ NAMESPACE = "/video"
 
 def session_room(session_id: str) -> str:
     return f"session:{session_id}"
-
-
-def user_room(session_id: str, user_id: str) -> str:
-    return f"user:{session_id}:{user_id}"
 
 
 def to_emit(event: DomainEvent) -> tuple[str, JSON, str]:
@@ -62,9 +61,10 @@ def to_emit(event: DomainEvent) -> tuple[str, JSON, str]:
             return "poll-updated", {"poll": poll_json(poll)}, room
         case PollClosed(poll=poll):
             return "poll-closed", {"poll": poll_json(poll)}, room
-        case SignalRelayed(sender_id=sender, recipient_id=recipient, data=data):
-            return "signal", {"from": sender, "data": data}, user_room(event.session_id,
-                                                                       recipient)
+        case SignalRelayed(sender_id=sender, socket_id=socket_id, data=data):
+            return "signal", {"from": sender, "data": data}, socket_id
+        case CallMoved(socket_id=socket_id, call=call):
+            return "call-moved", {"call": call}, socket_id
     raise TypeError(f"no emit for {type(event).__name__}")  # pragma: no cover
 
 

@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     defaults = ServerConfig.__dataclass_fields__
     parser = argparse.ArgumentParser(
         prog="conference-server",
-        description="Reference server of conference-gui (wire contract v1).",
+        description="Reference server of conference-gui (wire contract v1 and v2).",
     )
     parser.add_argument("--host", default=defaults["host"].default,
                         help="address to listen on (default: %(default)s)")

@@ -82,12 +82,24 @@ class SignalRelayed:
     session_id: str
     sender_id: str
     recipient_id: str
+    #: the Socket.IO id of the addressee's call connection
+    socket_id: str
     data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CallMoved:
+    """One connection gained or lost its user's call (see ``meeting.py``)."""
+
+    session_id: str
+    socket_id: str
+    call: dict[str, Any]  # the ``call`` object of the join ack, as it is now for that socket
 
 
 DomainEvent = (
     ResourceUploaded | ResourceDeleted | ParticipantJoined | ParticipantUpdated
     | ParticipantLeft | ChatPosted | PollCreated | PollUpdated | PollClosed | SignalRelayed
+    | CallMoved
 )
 Subscriber = Callable[[DomainEvent], Awaitable[None]]
 

@@ -9,6 +9,17 @@ raise :class:`ApiError`; they never talk to sockets.
 
 Handlers reach a meeting only through ``async with registry.edit(sid)`` (to
 change it) or ``registry.view(sid)`` (to read it), and never await inside.
+
+**The call connection.** A user may have the meeting open on several
+connections (two windows, or a window and a reconnect the server has not yet
+noticed was the same). Only one of them takes part in the call: the
+*call connection*, which is the last of ``Participant.connections`` (they are
+kept in join order). ``signal`` is relayed to it alone, and only it may send
+``signal`` and ``media-state``. A new connection takes the call (unless it
+joins with ``takeCall: false`` while another connection holds it); when the
+call connection goes, the most recent remaining one takes it. Whenever the call
+moves, the user's media state goes back to all-off: the new call connection
+announces its own.
 """
 
 from __future__ import annotations
@@ -26,6 +37,18 @@ from .ids import new_id, utc_now_iso
 CHAT_HISTORY = 200
 
 
+@dataclass(frozen=True, slots=True)
+class Media:
+    """What a participant sends right now (wire contract v2); all off until it says so."""
+
+    audio: bool = False
+    video: bool = False
+    screen: bool = False
+
+
+NO_MEDIA = Media()
+
+
 @dataclass(slots=True)
 class Participant:
     id: str
@@ -33,12 +56,33 @@ class Participant:
     role: Role
     hand_raised: bool = False
     hand_raised_at: str | None = None
-    #: socket ids of this user's live connections; the user is present while non-empty
-    connections: set[str] = field(default_factory=set)
+    #: keys of this user's live connections in join order; the user is present while
+    #: non-empty, and the last one is the call connection
+    connections: list[str] = field(default_factory=list)
+    media: Media = NO_MEDIA
+
+    @property
+    def call_connection(self) -> str | None:
+        return self.connections[-1] if self.connections else None
 
     def snapshot(self) -> Participant:
         """A copy for an event, so later changes cannot alter what was published."""
-        return replace(self, connections=set())
+        return replace(self, connections=[])
+
+
+@dataclass(frozen=True, slots=True)
+class CallMove:
+    """The user's call went from one connection to another.
+
+    ``lost`` is the connection that had it and still lives (``None`` when it
+    left); ``gained`` the one that has it now (``None`` when none is left);
+    ``media_reset`` says that the user's media state was reset to all-off.
+    """
+
+    user_id: str
+    lost: str | None
+    gained: str | None
+    media_reset: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,26 +123,70 @@ class Meeting:
         self.chat: deque[ChatMessage] = deque(maxlen=CHAT_HISTORY)
 
     # --- presence -------------------------------------------------------
-    def connect(self, identity: Identity, socket_id: str) -> tuple[Participant, bool]:
-        """Count a connection of this user; ``True`` when it is the user's first."""
+    def connect(self, identity: Identity, key: str, *, take_call: bool = True
+                ) -> tuple[Participant, bool, CallMove | None]:
+        """Count a connection of this user.
+
+        Returns the participant, ``True`` when it is the user's first connection,
+        and the call's move when this connection took it from another one.
+        """
         participant = self.participants.get(identity.user_id)
         first = participant is None
         if participant is None:
             participant = Participant(identity.user_id, identity.name, identity.role)
             self.participants[identity.user_id] = participant
-        participant.connections.add(socket_id)
-        return participant, first
+        if key in participant.connections:
+            return participant, first, None
+        if take_call or not participant.connections:
+            previous = participant.call_connection
+            participant.connections.append(key)
+            return participant, first, self._moved(participant, previous)
+        participant.connections.insert(0, key)  # keeps the call where it is
+        return participant, first, None
 
-    def disconnect(self, user_id: str, socket_id: str) -> bool:
-        """Forget a connection; ``True`` when it was the user's last (the user left)."""
+    def claim_call(self, user_id: str, key: str) -> CallMove | None:
+        """Move the user's call to connection ``key`` (one of its live connections)."""
+        participant = self.participant(user_id)
+        if key not in participant.connections:
+            raise ApiError(409, "not_joined", "Send join-session first")
+        previous = participant.call_connection
+        if previous == key:
+            return None
+        participant.connections.remove(key)
+        participant.connections.append(key)
+        return self._moved(participant, previous)
+
+    def disconnect(self, user_id: str, key: str) -> tuple[bool, CallMove | None]:
+        """Forget a connection: ``True`` when it was the user's last (the user left),
+        and the call's move when it was the call connection and another one is left."""
         participant = self.participants.get(user_id)
-        if participant is None:
-            return False
-        participant.connections.discard(socket_id)
-        if participant.connections:
-            return False
-        del self.participants[user_id]
-        return True
+        if participant is None or key not in participant.connections:
+            return False, None
+        had_call = participant.call_connection == key
+        participant.connections.remove(key)
+        if not participant.connections:
+            del self.participants[user_id]
+            return True, None
+        return False, (self._moved(participant, None) if had_call else None)
+
+    @staticmethod
+    def _moved(participant: Participant, previous: str | None) -> CallMove:
+        reset = participant.media != NO_MEDIA
+        participant.media = NO_MEDIA
+        return CallMove(participant.id, previous, participant.call_connection, reset)
+
+    def is_call_connection(self, user_id: str, key: str) -> bool:
+        participant = self.participants.get(user_id)
+        return participant is not None and participant.call_connection == key
+
+    def set_media(self, user_id: str, key: str, media: Media) -> Participant:
+        """Record what the user's call connection sends (only it may say)."""
+        participant = self.participant(user_id)
+        if participant.call_connection != key:
+            raise ApiError(409, "not_in_call",
+                           "This window is not in the call: it is open in another window")
+        participant.media = media
+        return participant
 
     def participant(self, user_id: str) -> Participant:
         try:
@@ -144,18 +232,23 @@ class Meeting:
         poll.votes[voter.user_id] = option
         return poll
 
-    def drop_connections(self, prefix: str) -> list[str]:
+    def drop_connections(self, prefix: str) -> tuple[list[str], list[CallMove]]:
         """Forget every connection whose key starts with ``prefix`` (a dead node's);
-        returns the users who left because of it."""
-        left = []
+        returns the users who left because of it, and the calls that moved."""
+        left: list[str] = []
+        moves: list[CallMove] = []
         for participant in list(self.participants.values()):
-            gone = {c for c in participant.connections if c.startswith(prefix)}
-            if gone:
-                participant.connections -= gone
-                if not participant.connections:
-                    del self.participants[participant.id]
-                    left.append(participant.id)
-        return left
+            previous = participant.call_connection
+            kept = [c for c in participant.connections if not c.startswith(prefix)]
+            if len(kept) == len(participant.connections):
+                continue
+            participant.connections = kept
+            if not kept:
+                del self.participants[participant.id]
+                left.append(participant.id)
+            elif participant.call_connection != previous:
+                moves.append(self._moved(participant, None))
+        return left, moves
 
     # --- persistence (PostgreSQL registry) --------------------------------
     def to_state(self) -> dict[str, Any]:
@@ -163,7 +256,8 @@ class Meeting:
         return {
             "participants": [
                 {"id": p.id, "name": p.name, "role": p.role, "handRaised": p.hand_raised,
-                 "handRaisedAt": p.hand_raised_at, "connections": sorted(p.connections)}
+                 "handRaisedAt": p.hand_raised_at, "connections": list(p.connections),
+                 "media": [p.media.audio, p.media.video, p.media.screen]}
                 for p in self.participants.values()
             ],
             "polls": [
@@ -180,7 +274,7 @@ class Meeting:
         for p in state.get("participants", []):
             meeting.participants[p["id"]] = Participant(
                 p["id"], p["name"], p["role"], p["handRaised"], p["handRaisedAt"],
-                set(p["connections"]))
+                list(p["connections"]), Media(*p.get("media", ())))
         for p in state.get("polls", []):
             meeting.polls[p["id"]] = Poll(p["id"], p["question"], list(p["options"]),
                                           p["createdBy"], dict(p["votes"]), p["closed"])
@@ -214,6 +308,11 @@ class MeetingRegistry:
         """How a connection is named in ``Participant.connections``."""
         return socket_id
 
+    @staticmethod
+    def socket_id(key: str) -> str:
+        """The Socket.IO id inside a connection key (the room that reaches it on any node)."""
+        return key.rpartition("/")[2]
+
     @asynccontextmanager
     async def edit(self, session_id: str) -> AsyncIterator[Meeting]:
         """The meeting, to change; the block must not await (it is atomic by that)."""
@@ -225,9 +324,11 @@ class MeetingRegistry:
         yield self.get(session_id)
 
     def attach(self, on_left: Callable[[str, str], Awaitable[None]],
-               on_evicted: Callable[[], Awaitable[None]]) -> None:
-        """How to announce users who left with a dead node, and how to drop this node's
-        connections; only a registry shared by several nodes needs them."""
+               on_evicted: Callable[[], Awaitable[None]],
+               on_moved: Callable[[str, CallMove], Awaitable[None]] | None = None) -> None:
+        """How to announce users who left with a dead node, how to drop this node's
+        connections, and how to announce calls that moved off a dead node; only a
+        registry shared by several nodes needs them."""
 
     async def start(self) -> None:
         """Called once the storage is open."""

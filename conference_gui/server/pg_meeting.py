@@ -30,7 +30,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from .ids import new_id
-from .meeting import CHAT_HISTORY, ChatMessage, Meeting, MeetingRegistry
+from .meeting import CHAT_HISTORY, CallMove, ChatMessage, Meeting, MeetingRegistry
 from .pg_storage import PostgresStorage
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ DEAD_AFTER_SECONDS = 10.0
 LeftCallback = Callable[[str, str], Awaitable[None]]
 #: Called when this node was declared dead: drop every local connection.
 EvictedCallback = Callable[[], Awaitable[None]]
+#: Called as ``on_moved(session_id, move)`` for calls that moved off a dead node.
+MovedCallback = Callable[[str, CallMove], Awaitable[None]]
 
 
 class PgMeetingRegistry(MeetingRegistry):
@@ -55,10 +57,12 @@ class PgMeetingRegistry(MeetingRegistry):
         self.node_id = new_id()[:16]
         self.on_left: LeftCallback | None = None
         self.on_evicted: EvictedCallback | None = None
+        self.on_moved: MovedCallback | None = None
         self._task: asyncio.Task[None] | None = None
 
-    def attach(self, on_left: LeftCallback, on_evicted: EvictedCallback) -> None:
-        self.on_left, self.on_evicted = on_left, on_evicted
+    def attach(self, on_left: LeftCallback, on_evicted: EvictedCallback,
+               on_moved: MovedCallback | None = None) -> None:
+        self.on_left, self.on_evicted, self.on_moved = on_left, on_evicted, on_moved
 
     def connection_key(self, socket_id: str) -> str:
         return f"{self.node_id}/{socket_id}"
@@ -172,7 +176,7 @@ class PgMeetingRegistry(MeetingRegistry):
             sessions = [row[0] for row in await cur.fetchall()]
         for session_id in sessions:
             async with self.edit(session_id) as meeting:
-                left = meeting.drop_connections(f"{node}/")
+                left, moves = meeting.drop_connections(f"{node}/")
             async with self._storage.connection() as conn:
                 await conn.execute(
                     "DELETE FROM meeting_nodes WHERE session_id = %s AND node_id = %s",
@@ -181,6 +185,9 @@ class PgMeetingRegistry(MeetingRegistry):
                 log.info("user %s left meeting %s with dead node %s", user_id, session_id, node)
                 if self.on_left is not None:
                     await self.on_left(session_id, user_id)
+            for move in moves:
+                if self.on_moved is not None:
+                    await self.on_moved(session_id, move)
         async with self._storage.connection() as conn:
             await conn.execute(
                 "DELETE FROM cluster_nodes WHERE node_id = %s "

@@ -9,17 +9,18 @@ them.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs
 
 import socketio
 
 from .auth import Identity
-from .bridge import NAMESPACE, session_room, user_room
+from .bridge import NAMESPACE, session_room
 from .context import ServerContext
 from .errors import ApiError, error_body
 from .events import (
+    CallMoved,
     ChatPosted,
     ParticipantJoined,
     ParticipantLeft,
@@ -29,6 +30,7 @@ from .events import (
     PollUpdated,
     SignalRelayed,
 )
+from .meeting import CallMove, Media
 from .names import clean_display_name, clean_text
 from .validation import (
     expect_object,
@@ -85,6 +87,8 @@ class VideoNamespace(socketio.AsyncNamespace):
             "poll-vote": self.on_poll_vote,
             "poll-close": self.on_poll_close,
             "signal": self.on_signal,
+            "media-state": self.on_media_state,
+            "call-claim": self.on_call_claim,
         }
 
     # --- dispatch -------------------------------------------------------------
@@ -154,14 +158,46 @@ class VideoNamespace(socketio.AsyncNamespace):
             return
         session_id, user_id = state.identity.session_id, state.identity.user_id
         async with self._ctx.meetings.edit(session_id) as meeting:
-            left = meeting.disconnect(user_id, state.key)
+            left, move = meeting.disconnect(user_id, state.key)
         if left:
             await self._ctx.bus.publish(ParticipantLeft(session_id, user_id))
+        if move is not None:
+            await self.publish_call_move(session_id, move)
+
+    # --- the call ---------------------------------------------------------------
+    def call_mode(self, session_id: str) -> str:
+        """How this session's call carries media: ``"mesh"`` (the only mode so far).
+
+        The seam for the SFU: with a media server configured this will say
+        ``"sfu"`` (and the ``call`` object will carry what the client needs).
+        """
+        return "mesh"
+
+    def call_json(self, session_id: str, active: bool) -> JSON:
+        """The ``call`` object of the join ack and of ``call-moved``."""
+        return {"mode": self.call_mode(session_id), "active": active}
+
+    async def publish_call_move(self, session_id: str, move: CallMove) -> None:
+        """Tell the connections whose call status changed, and everyone of a media reset."""
+        socket_id = self._ctx.meetings.socket_id
+        if move.lost is not None:
+            await self._ctx.bus.publish(
+                CallMoved(session_id, socket_id(move.lost), self.call_json(session_id, False)))
+        if move.gained is not None:
+            await self._ctx.bus.publish(
+                CallMoved(session_id, socket_id(move.gained), self.call_json(session_id, True)))
+        if move.media_reset:
+            async with self._ctx.meetings.view(session_id) as meeting:
+                participant = meeting.participants.get(move.user_id)
+                snapshot = participant.snapshot() if participant is not None else None
+            if snapshot is not None:
+                await self._ctx.bus.publish(ParticipantUpdated(session_id, snapshot))
 
     # --- events ---------------------------------------------------------------
     async def on_join_session(self, sid: str, payload: object) -> JSON:
         body = expect_object(payload)
         requested = get_str(body, "sessionId")
+        take_call = get_bool(body, "takeCall") if "takeCall" in body else True
         state = await self._state(sid)
         if state is None:  # pragma: no cover - connect always saves a state
             raise ApiError(401, "unauthorized", "Not authenticated")
@@ -171,6 +207,7 @@ class VideoNamespace(socketio.AsyncNamespace):
         if await self._ctx.storage.get_session(identity.session_id) is None:
             raise ApiError(404, "not_found", "No such session")
         meetings = self._ctx.meetings
+        move: CallMove | None = None
         if not state.joined:
             try:
                 async with meetings.edit(identity.session_id) as meeting:
@@ -180,7 +217,8 @@ class VideoNamespace(socketio.AsyncNamespace):
                     if not self.server.manager.is_connected(sid, NAMESPACE):
                         raise ApiError(409, "not_connected", "The connection is closing")
                     state.key = meetings.connection_key(sid)
-                    participant, first = meeting.connect(identity, state.key)
+                    participant, first, move = meeting.connect(
+                        identity, state.key, take_call=take_call)
                     participant = participant.snapshot()
                     state.joined = True
             except BaseException:
@@ -190,9 +228,10 @@ class VideoNamespace(socketio.AsyncNamespace):
             # Rooms first, revision after: an upload between the two is then
             # seen twice (harmless) instead of never.
             await self.enter_room(sid, session_room(identity.session_id))
-            await self.enter_room(sid, user_room(identity.session_id, identity.user_id))
             if first:
                 await self._ctx.bus.publish(ParticipantJoined(identity.session_id, participant))
+            if move is not None:
+                await self.publish_call_move(identity.session_id, replace(move, gained=None))
         revision = await self._ctx.storage.revision(identity.session_id)
         async with meetings.view(identity.session_id) as meeting:
             return {
@@ -201,6 +240,9 @@ class VideoNamespace(socketio.AsyncNamespace):
                 "resourceRevision": revision,
                 "polls": [poll_json(p, identity.user_id) for p in meeting.polls.values()],
                 "chat": [chat_json(m) for m in meeting.chat],
+                "call": self.call_json(
+                    identity.session_id,
+                    meeting.is_call_connection(identity.user_id, state.key)),
             }
 
     async def on_raise_hand(self, state: SocketState, payload: object) -> JSON:
@@ -270,15 +312,44 @@ class VideoNamespace(socketio.AsyncNamespace):
     async def on_signal(self, state: SocketState, payload: object) -> JSON:
         body = expect_object(payload)
         recipient, data = get_str(body, "to"), get_object(body, "data")
-        session_id = state.identity.session_id
-        async with self._ctx.meetings.view(session_id) as meeting:
-            present = recipient in meeting.participants
-        if not present:
+        identity = state.identity
+        if recipient == identity.user_id:
+            raise ApiError(422, "invalid", "A participant cannot signal itself")
+        async with self._ctx.meetings.view(identity.session_id) as meeting:
+            addressee = meeting.participants.get(recipient)
+            target = addressee.call_connection if addressee is not None else None
+            in_call = meeting.is_call_connection(identity.user_id, state.key)
+        if target is None:
             raise ApiError(404, "not_found", "The addressee is not in this session")
-        await self._ctx.bus.publish(
-            SignalRelayed(session_id, state.identity.user_id, recipient, data)
-        )
+        if not in_call:
+            raise ApiError(409, "not_in_call",
+                           "This window is not in the call: it is open in another window")
+        await self._ctx.bus.publish(SignalRelayed(
+            identity.session_id, identity.user_id, recipient,
+            self._ctx.meetings.socket_id(target), data))
         return {"ok": True}
+
+    async def on_media_state(self, state: SocketState, payload: object) -> JSON:
+        body = expect_object(payload)
+        media = Media(get_bool(body, "audio"), get_bool(body, "video"), get_bool(body, "screen"))
+        session_id = state.identity.session_id
+        async with self._ctx.meetings.edit(session_id) as meeting:
+            participant = meeting.set_media(state.identity.user_id, state.key, media).snapshot()
+        # Always announced (SPEC: "the server then sends participant-updated"), also
+        # when nothing changed: a client that re-announces after a reconnect is
+        # answered the same way as one announcing a change.
+        await self._ctx.bus.publish(ParticipantUpdated(session_id, participant))
+        return {"ok": True}
+
+    async def on_call_claim(self, state: SocketState, payload: object) -> JSON:
+        """Move the user's call to this connection ("Use this window")."""
+        expect_object(payload)
+        session_id = state.identity.session_id
+        async with self._ctx.meetings.edit(session_id) as meeting:
+            move = meeting.claim_call(state.identity.user_id, state.key)
+        if move is not None:
+            await self.publish_call_move(session_id, replace(move, gained=None))
+        return {"call": self.call_json(session_id, True)}
 
     # --- server-side views and controls (runner, test hooks) ------------------
     async def _socket_ids(self, session_id: str | None) -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""The JSON shapes of wire contract v1, built in one place."""
+"""The JSON shapes of wire contract v1 and v2, built in one place."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ def participant_json(participant: Participant) -> JSON:
         "role": participant.role,
         "handRaised": participant.hand_raised,
         "handRaisedAt": participant.hand_raised_at,
+        "media": {"audio": participant.media.audio, "video": participant.media.video,
+                  "screen": participant.media.screen},
     }
 
 

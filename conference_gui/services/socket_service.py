@@ -26,12 +26,14 @@ from urllib.parse import urlencode
 import socketio
 from PySide6.QtCore import QCoreApplication, QObject, Signal, SignalInstance
 
+from conference_gui.domain.call import CallInfo, MediaState
 from conference_gui.domain.meeting import (
     ChatMessage,
     JoinAck,
     Participant,
     Poll,
     SignalMessage,
+    call_from_wire,
 )
 from conference_gui.domain.resources import ResourceDeleted, ResourceUploaded
 from conference_gui.domain.wire import PayloadError, get_str
@@ -74,6 +76,8 @@ class SocketService(QObject):
         chat_message(ChatMessage)
         poll_created(Poll), poll_updated(Poll), poll_closed(Poll)
         signal_received(SignalMessage): a WebRTC signal addressed to us.
+        call_moved(CallInfo): this window's part in the call changed (``active`` false:
+            the call is now in another window of the same user; true: it is back here).
         malformed_event(str event, str reason): a payload we dropped.
     """
 
@@ -89,6 +93,7 @@ class SocketService(QObject):
     poll_updated = Signal(object)
     poll_closed = Signal(object)
     signal_received = Signal(object)
+    call_moved = Signal(object)
     malformed_event = Signal(str, str)
 
     def __init__(
@@ -292,6 +297,21 @@ class SocketService(QObject):
         """
         await self.request("signal", {"to": to, "data": data})
 
+    async def send_media_state(self, media: MediaState) -> None:
+        """Announce what this window sends (everyone gets ``participant_updated``).
+
+        Raises :class:`RequestError` ``not_in_call`` when the call is in another window.
+        """
+        await self.request("media-state", media.to_wire())
+
+    async def claim_call(self) -> CallInfo:
+        """Move this user's call into this window ("Use this window")."""
+        ack = await self.request("call-claim", {})
+        try:
+            return _call_moved(ack)
+        except PayloadError as exc:
+            raise RequestError("bad_ack", f"call-claim answered badly: {exc}") from exc
+
     # -- incoming events --------------------------------------------------
     def _register_handlers(self) -> None:
         on = self._sio.on
@@ -309,6 +329,7 @@ class SocketService(QObject):
             "poll-updated": (_poll, self.poll_updated),
             "poll-closed": (_poll, self.poll_closed),
             "signal": (SignalMessage.from_wire, self.signal_received),
+            "call-moved": (_call_moved, self.call_moved),
         }
         for event, (parse, signal) in typed.items():
             on(event, self._relay(event, parse, signal), namespace=NAMESPACE)
@@ -378,6 +399,12 @@ def _poll(data: object) -> Poll:
     return Poll.from_wire(data.get("poll"))
 
 
+def _call_moved(data: object) -> CallInfo:
+    if not isinstance(data, dict):
+        raise PayloadError("payload must be an object")
+    return call_from_wire(data.get("call"))
+
+
 def _raise_ack_error(ack: object) -> None:
     if isinstance(ack, dict) and isinstance(ack.get("error"), dict):
         err = ack["error"]
@@ -393,6 +420,7 @@ def _human(code: str, message: str) -> str:
         "not_found": "This meeting no longer exists.",
         "unreachable": "Cannot reach the server.",
         "timeout": "The server did not answer in time.",
+        "not_in_call": "You are in this call in another window.",
     }
     text = texts.get(code)
     return QCoreApplication.translate("SocketService", text) if text else (message or code)

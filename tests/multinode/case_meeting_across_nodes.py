@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 
 from conference_gui.server.auth import Identity
-from conference_gui.server.meeting import Meeting
+from conference_gui.server.meeting import CallMove, Media, Meeting
 from conference_gui.server.pg_meeting import PgMeetingRegistry
 from conference_gui.server.pg_storage import PostgresStorage
 from conference_gui.server.storage import SessionRecord
@@ -130,6 +130,46 @@ def test_a_killed_nodes_participants_leave_after_the_dead_node_timeout(cluster: 
     asyncio.run(story())
 
 
+def test_media_state_and_the_call_connection_span_nodes(cluster: Cluster) -> None:
+    """Bob has the meeting open on node A, then on node B: the call follows the newer
+    window across nodes (signal, call-moved, media reset), and back when it leaves."""
+    api_a = cluster.api(cluster.a)
+    ann = api_a.create(name="Ann")
+    bob = api_a.join(ann, name="Bob")
+    off = {"audio": False, "video": False, "screen": False}
+
+    async def story() -> None:
+        async with Peer(cluster.a.url, ann) as a_ann, Peer(cluster.a.url, bob) as a_bob:
+            await a_ann.join()
+            assert (await a_bob.join())["call"] == {"mode": "mesh", "active": True}
+            on = {"audio": True, "video": True, "screen": False}
+            assert await a_bob.call("media-state", on) == {"ok": True}
+            await a_ann.wait_for("participant-updated",
+                                 lambda d: d["participant"]["media"] == on)
+            async with Peer(cluster.b.url, bob) as b_bob:
+                ack = await b_bob.join()
+                assert ack["call"]["active"] is True and ack["self"]["media"] == off
+                assert (await a_bob.wait_for("call-moved"))["call"]["active"] is False
+                await a_ann.wait_for("participant-updated",
+                                     lambda d: d["participant"]["media"] == off)
+                assert await a_ann.call("signal", {"to": bob.user_id, "data": {"n": 1}}) == {
+                    "ok": True}
+                assert await b_bob.wait_for("signal") == {"from": ann.user_id,
+                                                          "data": {"n": 1}}
+                assert (await a_bob.call("media-state", on))["error"]["code"] == "not_in_call"
+                assert await b_bob.call("media-state", on) == {"ok": True}
+                await a_ann.wait_for("participant-updated",
+                                     lambda d: d["participant"]["media"] == on)
+            # B's window closed: the call is back on A's window, across nodes.
+            await a_bob.wait_for("call-moved", lambda d: d["call"]["active"])
+            assert await a_ann.call("signal", {"to": bob.user_id, "data": {"n": 2}}) == {
+                "ok": True}
+            assert (await a_bob.wait_for("signal"))["data"] == {"n": 2}
+            assert a_bob.received("signal") == [{"from": ann.user_id, "data": {"n": 2}}]
+
+    asyncio.run(story())
+
+
 def test_a_node_declared_dead_takes_a_new_id_and_its_old_connections_are_swept(
     database_url: str,
 ) -> None:
@@ -147,18 +187,28 @@ def test_a_node_declared_dead_takes_a_new_id_and_its_old_connections_are_swept(
         async def on_evicted() -> None:
             evicted.append(a.node_id)
 
-        a.attach(on_left, on_evicted)
-        b.attach(on_left, on_evicted)
+        moved: list[tuple[str, CallMove]] = []
+
+        async def on_moved(sid: str, move: CallMove) -> None:
+            moved.append((sid, move))
+
+        a.attach(on_left, on_evicted, on_moved)
+        b.attach(on_left, on_evicted, on_moved)
         await a.start()
         await b.start()
         try:
             ann = Identity("u-ann", "s1", "Ann", "host")
             bob = Identity("u-bob", "s1", "Bob", "participant")
+            carol = Identity("u-carol", "s1", "Carol", "participant")
             async with a.edit("s1") as meeting:
                 meeting.connect(ann, a.connection_key("sock1"))
                 meeting.connect(bob, a.connection_key("sock2"))
             async with b.edit("s1") as meeting:
                 meeting.connect(bob, b.connection_key("sock3"))  # Bob also on node B
+                meeting.connect(carol, b.connection_key("sock4"))
+            async with a.edit("s1") as meeting:  # Carol's newer window, on A, has her call
+                meeting.connect(carol, a.connection_key("sock5"))
+                meeting.set_media("u-carol", a.connection_key("sock5"), Media(audio=True))
             old_id = a.node_id
             # Node A paused for longer than the dead-node timeout ...
             async with storage.connection() as conn:
@@ -166,9 +216,12 @@ def test_a_node_declared_dead_takes_a_new_id_and_its_old_connections_are_swept(
                                    "WHERE node_id = %s", (old_id,))
             await b.sweep()  # ... node B removes its connections: Ann left, Bob stays
             assert left == [("s1", "u-ann")]
+            # Carol's call moved back to her window on B, her media reset to off.
+            assert moved == [("s1", CallMove("u-carol", None, b.connection_key("sock4"), True))]
             async with b.view("s1") as meeting:
-                assert set(meeting.participants) == {"u-bob"}
-                assert meeting.participants["u-bob"].connections == {b.connection_key("sock3")}
+                assert set(meeting.participants) == {"u-bob", "u-carol"}
+                assert meeting.participants["u-bob"].connections == [b.connection_key("sock3")]
+                assert meeting.participants["u-carol"].media == Media()
             await a.beat()  # A wakes up, sees it was declared dead: new id, drop sockets
             assert a.node_id != old_id and evicted == [a.node_id]
             with psycopg.connect(database_url) as sync:
@@ -186,11 +239,15 @@ def test_meeting_document_round_trip() -> None:
     meeting = Meeting("s1")
     ann = Identity("u1", "s1", "Ann", "host")
     meeting.connect(ann, "n/s")
+    meeting.connect(ann, "n/t")
     meeting.set_hand("u1", True)
+    meeting.set_media("u1", "n/t", Media(audio=True, screen=True))
     poll = meeting.create_poll(ann, "Q?", ["a", "b"])
     meeting.vote(ann, poll.id, 1)
     again = Meeting.from_state("s1", meeting.to_state())
     assert again.to_state() == meeting.to_state()
+    assert again.participants["u1"].connections == ["n/s", "n/t"]  # join order: t has the call
+    assert again.participants["u1"].media == Media(audio=True, screen=True)
     assert again.polls[poll.id].tally() == [0, 1]
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -75,13 +76,26 @@ class FrameSlot:
         self._image: VideoImage | None = None
         self._seq = 0
         self._wanted: tuple[int, int] | None = None
+        self._listener: Callable[[], None] | None = None
 
     def put(self, image: VideoImage | None) -> int:
         """Store a picture (``None`` clears the slot); returns the new sequence number."""
         with self._lock:
             self._image = image
             self._seq += 1
-            return self._seq
+            seq, listener = self._seq, self._listener
+        if listener is not None:
+            listener()
+        return seq
+
+    def set_listener(self, listener: Callable[[], None] | None) -> None:
+        """Call ``listener()`` after every :meth:`put`, on the producer's thread.
+
+        The screen uses it to wake up as soon as a picture arrives instead of
+        polling; it must only post a notice (never paint or block) and be cheap.
+        """
+        with self._lock:
+            self._listener = listener
 
     def latest(self) -> tuple[int, VideoImage | None]:
         with self._lock:

@@ -50,8 +50,7 @@ class Me(QObject):
 
     @property
     def media(self) -> MediaState:
-        media = getattr(self.participant, "media", None)
-        return media if isinstance(media, MediaState) else NOTHING
+        return self.participant.media if self.participant is not None else NOTHING
 
     def update(self, participant: Participant) -> None:
         """Take the server's latest view of us (the roster calls this)."""

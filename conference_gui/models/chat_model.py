@@ -25,8 +25,8 @@ from conference_gui.domain.resources import Person
 from conference_gui.domain.wire import PayloadError
 from conference_gui.models.me import Me
 from conference_gui.models.row_model import RowListModel
-from conference_gui.models.tasks import TaskKeeper
 from conference_gui.services.socket_service import RequestError, SocketService
+from conference_gui.tasks import TaskKeeper
 
 log = logging.getLogger(__name__)
 

@@ -31,9 +31,9 @@ from conference_gui.domain.resources import (
 from conference_gui.domain.units import format_size
 from conference_gui.models.me import Me
 from conference_gui.models.resource_model import ResourceListModel
-from conference_gui.models.tasks import TaskKeeper
 from conference_gui.services.http_client import ApiClient, ApiError, Cancelled, CancelToken
 from conference_gui.services.socket_service import SocketService
+from conference_gui.tasks import TaskKeeper
 
 log = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ from conference_gui.domain.polls import (
 )
 from conference_gui.domain.wording import plural
 from conference_gui.models.polls_model import PollListModel, PollRole, PollsController
-from conference_gui.models.tasks import TaskKeeper
+from conference_gui.tasks import TaskKeeper
 from conference_gui.ui.icons import icon
 
 _RADIUS = 4.0

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from conference_gui import __version__
 from conference_gui.domain.invite import InviteError, InviteLink
 from conference_gui.features import FeatureFactory, default_features, install_features
+from conference_gui.platform_check import check_display
 from conference_gui.services.http_client import ApiClient, ApiError, Credentials
 from conference_gui.services.settings import AppSettings
 from conference_gui.session import MediaOptions, MeetingInfo, MeetingSession
@@ -90,10 +91,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--join", metavar="LINK", help="join a meeting from an invite link")
-    p.add_argument("--server", metavar="URL", help="server URL, with --session/--user/--token")
-    p.add_argument("--session", metavar="ID")
-    p.add_argument("--user", metavar="ID")
-    p.add_argument("--token", metavar="TOKEN")
+    p.add_argument(
+        "--server", metavar="URL",
+        help="server URL, for a sign-in issued elsewhere (with --session, --user and --token)",
+    )
+    p.add_argument("--session", metavar="ID", help="the meeting's id on that server")
+    p.add_argument("--user", metavar="ID", help="your participant id in that meeting")
+    p.add_argument(
+        "--token", metavar="TOKEN", help="your sign-in token for that meeting (a signed JWT)"
+    )
     p.add_argument("--name", help="your display name (default: your login name)")
     p.add_argument("--title", default="Meeting", help="title of a new meeting")
     p.add_argument(
@@ -103,6 +109,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--port", type=int, default=0, help="port of the embedded server (0: any free)")
     p.add_argument("--data-dir", type=Path, help="embedded server's data folder")
+    p.add_argument(
+        "--fake-media",
+        action="store_true",
+        default=None,
+        help="a synthetic camera and microphone (for trying it out without devices); "
+        f"also {FAKE_MEDIA_ENV}=1",
+    )
     p.add_argument("--debug", action="store_true", help="verbose logging")
     p.add_argument(
         "--self-check",
@@ -195,6 +208,8 @@ async def run(args: argparse.Namespace) -> int:
             creds.token,
             title=creds.session_title,
             invite=invite,
+            settings=args.settings,
+            fake_media=args.fake_media,
         )
         if args.self_check:
             return await _self_check(window)
@@ -257,6 +272,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     import qasync
 
     existing = QApplication.instance()
+    if not isinstance(existing, QApplication):
+        missing = check_display()
+        if missing is not None:  # Qt would abort with a misleading message
+            print(missing.message(), file=sys.stderr)
+            return 1
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("conference-gui")
     app.setApplicationVersion(__version__)

@@ -87,14 +87,19 @@ class ResourcesFeature(QObject):
         self.controller.download_dir = self._session.settings.download_dir()
 
     def _describe(self, *_: object) -> None:
+        """The badge counts every file; a separate dot and the words say how many are new."""
         count, new = self.model.rowCount(), self.unseen.count
-        self.button.setBadgeAccent(new > 0)
+        self.button.setBadgeNew(new)
         files = plural(count, self.tr("%n file"), self.tr("%n files"))
         text = self.tr("Resources, %s") % files
+        tip = text
         if new:
             text += ", " + plural(new, self.tr("%n new"), self.tr("%n new"))
+            tip = self.tr("Resources: %1 new of %2").replace("%1", str(new)).replace(
+                "%2", files
+            )
         self.button.setAccessibleName(text)
-        self.button.setToolTip(text)
+        self.button.setToolTip(tip)
 
     def _collect_shared(self, event: ResourceUploaded) -> None:
         """Collect files others shared; one toast per burst, shown after the event's frame.

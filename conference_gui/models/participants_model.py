@@ -32,6 +32,9 @@ class ParticipantRole(enum.IntEnum):
     IS_ME = enum.auto()
     HAND_RAISED = enum.auto()
     HAND_RAISED_AT = enum.auto()  # aware UTC datetime or None
+    MIC_ON = enum.auto()
+    CAMERA_ON = enum.auto()
+    SHARING_SCREEN = enum.auto()
 
 
 def local_time(moment: Any) -> str:
@@ -85,6 +88,10 @@ class ParticipantListModel(RowListModel[Participant]):
             parts.append(self.tr("host"))
         if p.hand_raised:
             parts.append(self.tr("hand raised at %s") % local_time(p.hand_raised_at))
+        parts.append(self.tr("microphone on") if p.media.audio else self.tr("microphone off"))
+        parts.append(self.tr("camera on") if p.media.video else self.tr("camera off"))
+        if p.media.screen:
+            parts.append(self.tr("sharing their screen"))
         return ", ".join(parts)
 
     def row_data(self, p: Participant, role: int) -> Any:
@@ -106,6 +113,12 @@ class ParticipantListModel(RowListModel[Participant]):
             return p.hand_raised
         if role == ParticipantRole.HAND_RAISED_AT:
             return p.hand_raised_at
+        if role == ParticipantRole.MIC_ON:
+            return p.media.audio
+        if role == ParticipantRole.CAMERA_ON:
+            return p.media.video
+        if role == ParticipantRole.SHARING_SCREEN:
+            return p.media.screen
         return None
 
     def names(self) -> list[str]:

@@ -50,7 +50,8 @@ class PollListModel(RowListModel[Poll]):
 
     Signals:
         count_changed(int): number of polls.
-        awaiting_vote_changed(int): open polls this user has not voted in (the Polls badge).
+        awaiting_vote_changed(int): open polls of others this user has not voted in (the
+            Polls badge: what needs this person's attention; their own poll does not).
     """
 
     awaiting_vote_changed = Signal(int)
@@ -76,13 +77,14 @@ class PollListModel(RowListModel[Poll]):
         if (user_id, is_host) != (self._viewer_id, self._viewer_is_host):
             self._viewer_id, self._viewer_is_host = user_id, is_host
             self.emit_all_changed([PollRole.CAN_CLOSE, PollRole.MINE])
+            self._count_awaiting()
 
     @property
     def awaiting_vote(self) -> int:
         return self._awaiting
 
     def _count_awaiting(self, *_: object) -> None:
-        n = sum(1 for p in self.book if may_vote(p))
+        n = sum(1 for p in self.book if may_vote(p) and p.created_by != self._viewer_id)
         if n != self._awaiting:
             self._awaiting = n
             self.awaiting_vote_changed.emit(n)

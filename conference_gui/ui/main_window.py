@@ -64,11 +64,8 @@ class MainWindow(QMainWindow):
         self.session = session
         self.meeting = session.info
         self.settings = session.settings
-        self.setWindowTitle(
-            self.tr("%s — Conference") % self.meeting.title
-            if self.meeting.title
-            else self.tr("Conference")
-        )
+        self._update_title()
+        session.me.changed.connect(self._update_title)
         self.resize(1000, 640)
         self.setDockOptions(
             QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
@@ -101,6 +98,16 @@ class MainWindow(QMainWindow):
     def socket(self) -> SocketService:
         """The session's one socket (the window opens none of its own)."""
         return self.session.socket
+
+    def _update_title(self, *_: object) -> None:
+        """Which meeting, and who I am in it: two windows side by side must differ."""
+        meeting = self.meeting.title or self.tr("Meeting")
+        name = self.session.me.name or self.settings.display_name()
+        self.setWindowTitle(
+            self.tr("%1 — %2 — Conference").replace("%1", meeting).replace("%2", name)
+            if name
+            else self.tr("%s — Conference") % meeting
+        )
 
     # -- what features use ------------------------------------------------------
     def set_stage(self, widget: QWidget) -> None:

@@ -11,7 +11,6 @@ slot); painting wraps the pixels in a QImage without copying them.
 from __future__ import annotations
 
 import functools
-import hashlib
 
 import numpy as np
 import numpy.typing as npt
@@ -35,14 +34,11 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from conference_gui.domain.stage import SCREEN, Tile
 from conference_gui.media.exchange import FrameSlot
 from conference_gui.ui.icons import icon
+from conference_gui.ui.participants_dock import avatar_color
 
 BACKGROUND = QColor("#202124")
 SPEAKING = QColor("#3ddc84")
 RADIUS = 10.0
-
-#: Calm colours for the initials' circles, picked by participant id.
-AVATAR_COLOURS = ("#5b7bd5", "#c5653f", "#3f9c8f", "#9a5bc5", "#c59a3f", "#4f8fc9", "#c54f7b")
-
 
 @functools.cache
 def _on_dark() -> QPalette:
@@ -53,9 +49,6 @@ def _on_dark() -> QPalette:
     return palette
 
 
-def avatar_colour(participant_id: str) -> QColor:
-    digest = hashlib.blake2s(participant_id.encode("utf-8"), digest_size=2).digest()
-    return QColor(AVATAR_COLOURS[int.from_bytes(digest, "big") % len(AVATAR_COLOURS)])
 
 
 class VideoTile(QWidget):
@@ -268,7 +261,7 @@ class VideoTile(QWidget):
         d = min(rect.width(), rect.height()) * 0.42
         circle = QRectF(rect.center().x() - d / 2, rect.center().y() - d / 2, d, d)
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(avatar_colour(self._tile.participant_id))
+        p.setBrush(avatar_color(self._tile.participant_id))
         p.drawEllipse(circle)
         font = QFont(self.font())
         font.setPixelSize(max(10, int(d * 0.38)))

@@ -95,13 +95,21 @@ def test_badge_says_how_many_are_new_until_the_dock_opens(
 
     async def story() -> None:
         await until(lambda: bob.socket.is_ready)
-        meeting.upload(meeting.host, "slides.pdf", b"%PDF")
-        await until(lambda: button.property("badgeCount") == 1)
-        assert button.accessibleName() == "Resources, 1 file, 1 new"
-        assert button.property("badgeAccent") is True
+        meeting.upload(meeting.host, "notes.txt", b"notes")
         bob.features["resources"].dock.show()
-        await until(lambda: button.property("badgeAccent") is False)
-        assert button.accessibleName() == "Resources, 1 file"
+        await until(lambda: button.property("badgeCount") == 1)
+        bob.features["resources"].dock.hide()
+        meeting.upload(meeting.host, "slides.pdf", b"%PDF")
+        meeting.upload(meeting.host, "plan.txt", b"plan")
+        await until(lambda: button.property("badgeCount") == 3)
+        # The count is the total; new-ness is a separate dot and its own words.
+        assert button.accessibleName() == "Resources, 3 files, 2 new"
+        assert button.toolTip() == "Resources: 2 new of 3 files"
+        assert button.property("badgeNew") == 2
+        assert button.property("badgeAccent") is False  # "orange 3" would read as "3 new"
+        bob.features["resources"].dock.show()
+        await until(lambda: button.property("badgeNew") == 0)
+        assert button.accessibleName() == "Resources, 3 files"
 
     aloop.run(story())
 

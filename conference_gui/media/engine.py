@@ -161,8 +161,8 @@ class CallEngine:
     def start(self) -> None:
         """Start the engine's thread and loop; returns once it accepts commands."""
         with self._state_lock:
-            if self._thread is not None:
-                raise RuntimeError("a CallEngine starts once")
+            if self._thread is not None or self._stopping:
+                raise RuntimeError("a CallEngine starts once (and not after stop)")
             self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
             self._thread.start()
         if not self._ready.wait(10.0):

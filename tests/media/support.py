@@ -9,6 +9,8 @@ lost socket. A :class:`RawPeer` is a participant written with plain aiortc
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextvars
 import json
 import threading
 import time
@@ -270,17 +272,39 @@ class RawPeer:
         self.frames: list[av.VideoFrame] = []
         self._tasks: set[asyncio.Future[Any]] = set()
         self._loop = asyncio.new_event_loop()
+        self._started = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"raw-peer-{pid}", daemon=True)
         self._thread.start()
+        self._started.wait(5)
         board.attach(pid, self._receive)
 
     def _run(self) -> None:
         ice.use_policy(ice.IcePolicy.loopback_only())
+        self._context = contextvars.copy_context()
+        self._started.set()
         asyncio.set_event_loop(self._loop)
         self._loop.run_forever()
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+        """Run ``coro`` on this peer's loop *in its thread's context* (where the ICE
+        policy is set): ``run_coroutine_threadsafe`` would copy the caller's."""
+        result: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def start() -> None:
+            task = self._loop.create_task(coro, context=self._context.copy())
+
+            def done(t: asyncio.Task[T]) -> None:
+                if t.cancelled():
+                    result.cancel()
+                elif (exc := t.exception()) is not None:
+                    result.set_exception(exc)
+                else:
+                    result.set_result(t.result())
+
+            task.add_done_callback(done)
+
+        self._loop.call_soon_threadsafe(start)
+        return result.result(timeout)
 
     def _receive(self, frm: str, data: object) -> None:
         assert isinstance(data, dict)

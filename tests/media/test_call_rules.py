@@ -9,7 +9,10 @@ import asyncio
 import av
 import numpy as np
 import pytest
+from aiortc import RTCPeerConnection
+from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError
+from aiortc.rtp import RtpPacket
 
 from conference_gui.domain.call import (
     MAX_SDP_CHARS,
@@ -30,6 +33,7 @@ from conference_gui.domain.call import (
     parse_signal,
 )
 from conference_gui.media.exchange import FrameSlot, PcmRing, ToneSource, VideoImage
+from conference_gui.media.jitter import MarkerJitterBuffer, use_marker_buffer
 from conference_gui.media.receive import MonoConverter, RemotePeer, fit_size, mix
 from conference_gui.media.tracks import FRAME_SAMPLES, MicrophoneTrack, PictureTrack
 
@@ -255,3 +259,46 @@ def test_tracks_send_only_while_their_gate_is_open() -> None:
         cam.stop()
 
     asyncio.run(story())
+
+
+# --------------------------------------------------------------------------- jitter buffer
+
+
+def packet(seq: int, ts: int, marker: bool, data: bytes = b"x") -> RtpPacket:
+    p = RtpPacket(payload_type=97, sequence_number=seq, timestamp=ts)
+    p.marker = 1 if marker else 0
+    p._data = data  # type: ignore[attr-defined]  # what aiortc's depayloader sets
+    return p
+
+
+def test_a_video_frame_leaves_the_jitter_buffer_on_its_last_packet() -> None:
+    """aiortc would hold each frame until the next one starts (+1 frame of latency)."""
+    buf = MarkerJitterBuffer(capacity=128, is_video=True)
+    assert buf.add(packet(10, 1000, False, b"a"))[1] is None
+    frame = buf.add(packet(11, 1000, True, b"b"))[1]
+    assert frame is not None and frame.data == b"ab" and frame.timestamp == 1000
+    # out of order: complete only when the gap is filled
+    assert buf.add(packet(12, 2000, False, b"c"))[1] is None
+    assert buf.add(packet(14, 2000, True, b"e"))[1] is None
+    frame = buf.add(packet(13, 2000, False, b"d"))[1]
+    assert frame is not None and frame.data == b"cde"
+    # a frame whose marker is lost still leaves when the next one starts (aiortc's rule)
+    assert buf.add(packet(15, 3000, False, b"f"))[1] is None
+    frame = buf.add(packet(17, 4000, False, b"h"))[1]
+    assert frame is None  # 16 missing: neither rule releases anything yet
+    frame = buf.add(packet(16, 3000, False, b"g"))[1]
+    assert frame is not None and frame.data == b"fg"
+    plain = JitterBuffer(capacity=128, is_video=True)
+    assert plain.add(packet(1, 5, True))[1] is None  # the floor: waits for the next frame
+
+
+def test_the_engine_finds_aiortcs_jitter_buffer_where_it_expects_it() -> None:
+    async def check() -> None:
+        pc = RTCPeerConnection()
+        receiver = pc.addTransceiver("video").receiver
+        assert use_marker_buffer(receiver)
+        assert isinstance(receiver._RTCRtpReceiver__jitter_buffer, MarkerJitterBuffer)  # type: ignore[attr-defined]
+        assert not use_marker_buffer(receiver)  # only once, only over aiortc's own
+        await pc.close()
+
+    asyncio.run(check())

@@ -258,6 +258,21 @@ def test_tracks_send_only_while_their_gate_is_open() -> None:
         await asyncio.wait_for(again, 1.0)
         cam.stop()
 
+        # a new picture goes out when it is put, not at the track's next tick
+        slow = PictureTrack(fps=5, repeat_after=10.0)
+        slow.set_slot(slot)
+        slow.set_on(True)
+        await slow.recv()
+        first = loop.time()
+        pending = asyncio.ensure_future(slow.recv())
+        await asyncio.sleep(0.25)  # past the 5 fps limit (0.2 s)
+        assert not pending.done()
+        slot.put(VideoImage(px, 2.0))
+        await asyncio.wait_for(pending, 1.0)
+        assert loop.time() - first < 0.33  # a 5 fps ticker would send at 0.4 s
+        slow.stop()
+        assert slot._listeners == ()  # stopping let go of the slot
+
     asyncio.run(story())
 
 
@@ -302,3 +317,21 @@ def test_the_engine_finds_aiortcs_jitter_buffer_where_it_expects_it() -> None:
         await pc.close()
 
     asyncio.run(check())
+
+
+def test_a_slot_tells_its_listeners_and_survives_a_broken_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    slot = FrameSlot()
+    heard: list[int] = []
+
+    def broken() -> None:
+        raise RuntimeError("reader bug")
+
+    slot.add_listener(broken)
+    slot.add_listener(lambda: heard.append(slot.seq))
+    assert slot.put(None) == 1 and heard == [1]
+    assert "FrameSlot listener failed" in caplog.text
+    slot.remove_listener(broken)
+    slot.put(None)
+    assert heard == [1, 2] and len(slot._listeners) == 1

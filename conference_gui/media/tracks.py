@@ -64,6 +64,16 @@ class GatedTrack(MediaStreamTrack):
     def _has_source(self) -> bool:
         raise NotImplementedError
 
+    async def _nap(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less if woken (stopped, gated, a new source or
+        picture): a stopped track ends at once, so nothing outlives the engine."""
+        self._wake.clear()
+        timer = asyncio.get_running_loop().call_later(seconds, self._wake.set)
+        try:
+            await self._wake.wait()
+        finally:
+            timer.cancel()
+
     def _ready(self) -> bool:
         return self._on and self._has_source()
 
@@ -85,7 +95,7 @@ class GatedTrack(MediaStreamTrack):
             if self._next is None or now - self._next > RESYNC_AFTER:
                 self._next = now  # first frame, or after a pause: a new timeline
             if self._next > now:
-                await asyncio.sleep(self._next - now)
+                await self._nap(self._next - now)
                 continue  # re-check the gate: it may have closed meanwhile
             self._next += interval
             return now
@@ -224,7 +234,7 @@ class PictureTrack(GatedTrack):
                 continue
             now = loop.time()
             if self._last_sent is not None and now < self._last_sent + self._min_interval:
-                await asyncio.sleep(self._last_sent + self._min_interval - now)
+                await self._nap(self._last_sent + self._min_interval - now)
                 continue
             self._wake.clear()  # before reading: a put after this wakes us again
             seq, image = slot.latest()
@@ -235,10 +245,6 @@ class PictureTrack(GatedTrack):
                         self._origin = now
                     self._last_seq, self._last_sent = seq, now
                     return frame_from_image(image, int((now - self._origin) * VIDEO_CLOCK))
-                timer = loop.call_later(self.repeat_after - since, self._wake.set)
-                try:
-                    await self._wake.wait()
-                finally:
-                    timer.cancel()
+                await self._nap(self.repeat_after - since)
             else:
                 await self._wake.wait()

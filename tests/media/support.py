@@ -235,6 +235,7 @@ class Party:
             self._feeder.join(5)
         self.board.detach(self.pid)
         assert self.engine.stop(10.0), f"{self.pid}'s engine did not stop"
+        assert self.engine.leftover_tasks == 0, f"{self.pid}: tasks outlived their owners"
 
 
 def join_all(*parties: Party) -> None:

@@ -69,6 +69,8 @@ def test_stop_ends_every_thread_and_task_of_a_running_call(
         bob.stop()
     assert ann.engine._loop is None  # closed
     assert not ann.engine.running
+    # every task ended by being closed, none had to be cancelled at the very end
+    assert (ann.engine.leftover_tasks, bob.engine.leftover_tasks) == (0, 0)
     bob.wait_event("peer_state", "ann", "closed")
 
 

@@ -422,6 +422,9 @@ class _Peer:
     restart: asyncio.Task[None] | None = None
     attempts: int = 0
     said_bye: bool = False
+    #: The id of the newest offer received: an older one still queued behind a
+    #: slow job is skipped (a flood of offers costs one connection, not many).
+    latest_offer: str | None = None
     reported: str | None = None
 
 
@@ -572,6 +575,7 @@ class _Core:
                 return
             peer = self._peer(from_id)
             peer.said_bye = False
+            peer.latest_offer = message.id
             self._queue(peer, lambda: self._answer(peer, message))
             return
         peer_or_none = self._peers.get(from_id)
@@ -660,6 +664,9 @@ class _Core:
 
     # --- jobs: answering --------------------------------------------------------
     async def _answer(self, peer: _Peer, message: OfferSignal) -> None:
+        if message.id != peer.latest_offer:
+            log.info("call: offer from %s skipped: a newer one came", peer.pid)
+            return
         if self._offerer_of(peer.pid) and peer.pid not in self._warned_glare:
             self._warned_glare.add(peer.pid)
             log.warning("call: %s offered although I offer to it; answering", peer.pid)

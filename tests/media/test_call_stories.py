@@ -325,3 +325,32 @@ def test_ann_restarts_a_failed_connection_and_bob_waits_for_her(people: People) 
 
     wait_until(green, what="the new Bob's picture")
     assert not bob2.board.messages(frm="bob", kind="offer")
+
+
+def test_an_unanswered_offer_times_out_and_is_made_again(people: People, board: Switchboard
+                                                         ) -> None:
+    """Bob's answer is lost and no reconnect follows: Ann's connection never
+    connects, counts as failed after the connect timeout, and she offers again."""
+    ann = people("ann", options=replace(TEST_OPTIONS, connect_timeout=1.0,
+                                        backoff=Backoff(0.2, 1.0)))
+    bob = people("bob")
+    board.drop = lambda frm, to, data: data.get("type") == "answer"
+    join_all(ann, bob)
+    ann.wait_event("peer_state", "bob", "failed", timeout=5)
+    board.drop = lambda frm, to, data: False
+    ann.connected_to("bob")
+    assert len(board.messages(frm="ann", kind="offer")) >= 2
+
+
+def test_a_participant_joined_after_the_ack_listed_them_makes_no_second_offer(
+    people: People, board: Switchboard
+) -> None:
+    ann, bob = people("ann"), people("bob")
+    ann.engine.peer_joined("bob")  # before Ann's own ack: ignored
+    join_all(ann, bob)
+    ann.engine.peer_joined("bob")  # the event raced the ack that already listed him
+    ann.engine.peer_joined("ann")  # myself: ignored
+    ann.connected_to("bob")
+    bob.connected_to("ann")
+    assert len(board.messages(frm="ann", kind="offer")) == 1
+    assert not board.messages(frm="bob", kind="offer")  # the larger id never offers

@@ -273,3 +273,69 @@ def test_a_bad_offer_does_not_replace_a_working_connection(people: People) -> No
     wait_until(lambda: bob.frames_from("ann") > frames + 5, what="media still flowing")
     assert bob.states("ann")[-1] == "connected"
     assert section_kinds("m=audio 1\r\nm=video 2\r\n") == ["audio", "video"]
+
+
+def test_an_offer_from_the_peer_that_should_answer_is_answered_anyway(
+    people: People, raw_peers: RawPeers
+) -> None:
+    """"zz" offers although Ann (smaller id) is the offerer: Ann answers it (and
+    logs it), and her own offer's late answer is then stale."""
+    ann = people("ann")
+    zz = raw_peers("zz", colour=GREEN)
+    ann.engine.join("ann", ["ann", "zz"])
+    ann_offer = zz.wait_message("offer")
+
+    async def offer() -> str:
+        pc = await zz.three_sections()
+        await pc.setLocalDescription(await pc.createOffer())
+        return str(pc.localDescription.sdp)
+
+    mark = len(zz.inbox)
+    zz.send("ann", {"type": "offer", "sdp": zz.run(offer()), "id": "zz-1"})
+    answer = zz.wait_message("answer", after=mark)
+    zz.run(zz.pcs[-1].setRemoteDescription(describe(answer["sdp"], "answer")))
+    ann.connected_to("zz")
+    wait_until(lambda: ann.sees("zz") is not None, what="zz's picture")
+    # zz answering Ann's own (now replaced) offer changes nothing
+    zz.send("ann", {"type": "answer", "sdp": answer["sdp"], "id": ann_offer["id"]})
+    frames = ann.frames_from("zz")
+    wait_until(lambda: ann.frames_from("zz") > frames, what="media still flowing")
+    assert ann.states("zz")[-1] == "connected"
+    assert not ann.of("problem")
+
+
+def test_a_flood_of_offers_and_candidates_costs_one_connection(
+    people: People, raw_peers: RawPeers, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A peer gone wild: 30 offers in a row, then 200 candidates. Only the newest
+    offer gets an answer; candidates beyond a limit are dropped with one line."""
+    ann = people("ann")
+    able = raw_peers("able")
+    ann.engine.join("ann", ["able", "ann"])
+
+    async def offer() -> str:
+        pc = await able.three_sections()
+        await pc.setLocalDescription(await pc.createOffer())
+        return str(pc.localDescription.sdp)
+
+    sdp = able.run(offer())
+    for n in range(30):
+        able.send("ann", {"type": "offer", "sdp": sdp, "id": f"flood-{n}"})
+    def newest_answer() -> dict[str, object] | None:
+        return next((m for m in able.inbox if m.get("id") == "flood-29"), None)
+
+    wait_until(newest_answer, what="the answer to the newest offer")
+    answer = newest_answer()
+    assert answer is not None and answer["type"] == "answer"
+    # offers queued behind a newer one are skipped (a few may have started already)
+    assert len([m for m in able.inbox if m.get("type") == "answer"]) <= 3
+    caplog.set_level(logging.INFO, logger="conference_gui.media")
+    for n in range(200):
+        able.send("ann", {"type": "candidate", "id": "flood-29", "candidate": {
+            "candidate": f"candidate:{n} 1 udp 1 127.0.0.1 {1000 + n} typ host", "sdpMid": "0"}})
+    ann.wait_event("problem", "able")
+    able.run(able.pcs[-1].setRemoteDescription(describe(str(answer["sdp"]), "answer")))
+    ann.connected_to("able")
+    assert [m for _, m in ann.of("problem")] == [
+        "ignored a bad candidate: ValueError: more than 64 candidates; the rest are ignored"
+    ]

@@ -149,7 +149,7 @@ def bye_wire() -> dict[str, object]:
 def _text(body: Mapping[str, object], key: str, limit: int, what: str) -> str:
     value = body.get(key)
     if not isinstance(value, str) or not value:
-        raise BadSignal(f"{what} without a {key!r} string")
+        raise BadSignal(f"{what} without the string {key!r}")
     if len(value) > limit:
         raise BadSignal(f"{what} with a {key!r} of {len(value)} characters (limit {limit})")
     return value
@@ -204,6 +204,8 @@ def parse_signal(data: object) -> Signal:
         )
     if kind == "bye":
         return ByeSignal()
+    if kind is None:
+        raise BadSignal("signal without a 'type'")
     shown = repr(kind)[:40] if isinstance(kind, str) else type(kind).__name__
     raise BadSignal(f"signal of unknown type {shown}")
 

@@ -146,6 +146,9 @@ class CallEngine:
         self._stopping = False
         self._ready = threading.Event()
         self._failure: BaseException | None = None
+        #: After :meth:`stop`: tasks still running once everything was closed
+        #: (aiortc's own), cancelled then. 0 is a clean stop; for diagnostics.
+        self.leftover_tasks = 0
 
     # --- life -----------------------------------------------------------------
     @property
@@ -161,8 +164,8 @@ class CallEngine:
     def start(self) -> None:
         """Start the engine's thread and loop; returns once it accepts commands."""
         with self._state_lock:
-            if self._thread is not None:
-                raise RuntimeError("a CallEngine starts once")
+            if self._thread is not None or self._stopping:
+                raise RuntimeError("a CallEngine starts once (and not after stop)")
             self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
             self._thread.start()
         if not self._ready.wait(10.0):
@@ -304,7 +307,7 @@ class CallEngine:
             self._ready.set()
         finally:
             try:
-                _cancel_leftovers(loop)
+                self.leftover_tasks = _cancel_leftovers(loop)
                 loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.run_until_complete(loop.shutdown_default_executor())
             finally:
@@ -348,15 +351,17 @@ def _log_loop_exception(loop: asyncio.AbstractEventLoop, context: dict[str, Any]
         log.warning("call engine loop: %s", message)
 
 
-def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel and await tasks nobody owns (aiortc's own ``ensure_future`` ones)."""
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> int:
+    """Cancel and await tasks nobody owns (aiortc starts some with ``ensure_future``);
+    returns how many there were (0 when every connection closed cleanly)."""
     tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
     if not tasks:
-        return
-    log.debug("cancelling %d leftover task(s): %s", len(tasks), [t.get_coro() for t in tasks])
+        return 0
+    log.info("cancelling %d leftover task(s): %s", len(tasks), [t.get_coro() for t in tasks])
     for task in tasks:
         task.cancel()
     loop.run_until_complete(asyncio.wait(tasks, timeout=5.0))
+    return len(tasks)
 
 
 # ============================================================================ on the loop
@@ -417,6 +422,9 @@ class _Peer:
     restart: asyncio.Task[None] | None = None
     attempts: int = 0
     said_bye: bool = False
+    #: The id of the newest offer received: an older one still queued behind a
+    #: slow job is skipped (a flood of offers costs one connection, not many).
+    latest_offer: str | None = None
     reported: str | None = None
 
 
@@ -567,6 +575,7 @@ class _Core:
                 return
             peer = self._peer(from_id)
             peer.said_bye = False
+            peer.latest_offer = message.id
             self._queue(peer, lambda: self._answer(peer, message))
             return
         peer_or_none = self._peers.get(from_id)
@@ -655,6 +664,9 @@ class _Core:
 
     # --- jobs: answering --------------------------------------------------------
     async def _answer(self, peer: _Peer, message: OfferSignal) -> None:
+        if message.id != peer.latest_offer:
+            log.info("call: offer from %s skipped: a newer one came", peer.pid)
+            return
         if self._offerer_of(peer.pid) and peer.pid not in self._warned_glare:
             self._warned_glare.add(peer.pid)
             log.warning("call: %s offered although I offer to it; answering", peer.pid)

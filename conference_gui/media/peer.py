@@ -40,6 +40,7 @@ from aiortc.sdp import candidate_from_sdp
 
 from conference_gui.domain.call import CandidateInit
 from conference_gui.media.ice import IcePolicy
+from conference_gui.media.jitter import use_marker_buffer
 from conference_gui.media.receive import MonoConverter, RemotePeer, Source, image_from_frame
 from conference_gui.media.stats import PeerStats, SectionCounters, section_counters, snapshot
 from conference_gui.media.stats import transport_bytes as _transport_bytes
@@ -50,6 +51,8 @@ log = logging.getLogger(__name__)
 Role = Literal["offerer", "answerer"]
 SECTIONS: tuple[str, str, str] = ("audio", "camera", "screen")
 CLOSE_TIMEOUT = 5.0
+#: Trickled candidates one connection accepts (a browser sends a handful).
+MAX_REMOTE_CANDIDATES = 64
 
 
 def _codec_preferences(kind: str) -> list[RTCRtpCodecCapability]:
@@ -95,6 +98,7 @@ class PeerLink:
         self._connect_timeout = connect_timeout
         self._tasks = OwnedTasks(f"link {pid}/{offer_id[:8]}")
         self._pending: list[CandidateInit | None] = []
+        self._candidates = 0
         self._remote_set = False
         self._receiving = False
         self._timed_out = False
@@ -110,6 +114,8 @@ class PeerLink:
         for track in tracks:
             transceiver = self.pc.addTransceiver(track, direction="sendrecv")
             transceiver.setCodecPreferences(_codec_preferences(track.kind))
+            if track.kind == "video":
+                use_marker_buffer(transceiver.receiver)  # a frame interval less latency
             self.transceivers.append(transceiver)
         self.pc.on("connectionstatechange", self._state_changed)
         self._tasks.spawn(self._watch_connect(), "connect-timeout")
@@ -177,7 +183,18 @@ class PeerLink:
 
     async def add_candidate(self, init: CandidateInit | None) -> None:
         """A trickled remote candidate (None: no more). Kept until the remote
-        description is set (a browser may send them right behind its offer)."""
+        description is set (a browser may send them right behind its offer).
+        Beyond :data:`MAX_REMOTE_CANDIDATES` they are ignored (ValueError for the
+        first one ignored): a peer must not make the ICE agent's check list grow
+        without end."""
+        if init is not None:
+            self._candidates += 1
+            if self._candidates > MAX_REMOTE_CANDIDATES:
+                if self._candidates == MAX_REMOTE_CANDIDATES + 1:
+                    raise ValueError(
+                        f"more than {MAX_REMOTE_CANDIDATES} candidates; the rest are ignored"
+                    )
+                return
         if not self._remote_set:
             self._pending.append(init)
             return

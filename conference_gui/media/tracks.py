@@ -19,8 +19,9 @@ All methods run on the engine's loop thread; the sources they read from
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fractions
-from collections.abc import Sized
+from collections.abc import Callable, Sized
 
 import av
 import numpy as np
@@ -63,6 +64,16 @@ class GatedTrack(MediaStreamTrack):
     def _has_source(self) -> bool:
         raise NotImplementedError
 
+    async def _nap(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less if woken (stopped, gated, a new source or
+        picture): a stopped track ends at once, so nothing outlives the engine."""
+        self._wake.clear()
+        timer = asyncio.get_running_loop().call_later(seconds, self._wake.set)
+        try:
+            await self._wake.wait()
+        finally:
+            timer.cancel()
+
     def _ready(self) -> bool:
         return self._on and self._has_source()
 
@@ -84,7 +95,7 @@ class GatedTrack(MediaStreamTrack):
             if self._next is None or now - self._next > RESYNC_AFTER:
                 self._next = now  # first frame, or after a pause: a new timeline
             if self._next > now:
-                await asyncio.sleep(self._next - now)
+                await self._nap(self._next - now)
                 continue  # re-check the gate: it may have closed meanwhile
             self._next += interval
             return now
@@ -158,14 +169,16 @@ def frame_from_image(image: VideoImage, pts: int) -> av.VideoFrame:
 
 
 class PictureTrack(GatedTrack):
-    """Video from a :class:`FrameSlot`'s newest picture, paced at ``fps``.
-
-    A picture is sent when it is new; an unchanged one is repeated once every
+    """Video from a :class:`FrameSlot`: a new picture is sent the moment it is put
+    (the slot's listener wakes the track; no waiting up to a frame for a tick),
+    at most ``fps`` pictures a second. An unchanged picture is repeated every
     ``repeat_after`` seconds (a still screen share stays alive for the
     receiver, and a peer that lost a keyframe gets one).
     """
 
     kind = "video"
+    #: A picture that comes this much early is still sent at once: cameras jitter.
+    JITTER = 0.006
 
     def __init__(self, fps: float, repeat_after: float = 0.5) -> None:
         super().__init__()
@@ -173,30 +186,65 @@ class PictureTrack(GatedTrack):
             raise ValueError("fps must be positive")
         self.fps = fps
         self.repeat_after = repeat_after
+        self._min_interval = max(0.0, 1.0 / fps - self.JITTER)
         self._slot: FrameSlot | None = None
+        self._listener: Callable[[], None] | None = None
         self._last_seq = -1
-        self._last_sent = -1e9
+        self._last_sent: float | None = None  # loop time
         self._origin: float | None = None
 
     def set_slot(self, slot: FrameSlot | None) -> None:
+        """Read pictures from ``slot`` (on the engine loop; None: send nothing)."""
+        self._unlisten()
         self._slot = slot
         self._last_seq = -1
+        if slot is not None:
+            loop = asyncio.get_running_loop()
+            wake = self._wake
+
+            def listener() -> None:  # the producer's thread: hand over, nothing more
+                with contextlib.suppress(RuntimeError):  # the loop has closed
+                    loop.call_soon_threadsafe(wake.set)
+
+            self._listener = listener
+            slot.add_listener(listener)
         self._wake.set()
+
+    def _unlisten(self) -> None:
+        if self._slot is not None and self._listener is not None:
+            self._slot.remove_listener(self._listener)
+        self._listener = None
+
+    def stop(self) -> None:
+        self._unlisten()
+        super().stop()
 
     def _has_source(self) -> bool:
         return self._slot is not None
 
     async def recv(self) -> av.VideoFrame:
+        loop = asyncio.get_running_loop()
         while True:
-            now = await self._tick(1.0 / self.fps)
+            if self.readyState != "live":
+                raise MediaStreamError
             slot = self._slot
-            assert slot is not None
+            if not self._on or slot is None:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            now = loop.time()
+            if self._last_sent is not None and now < self._last_sent + self._min_interval:
+                await self._nap(self._last_sent + self._min_interval - now)
+                continue
+            self._wake.clear()  # before reading: a put after this wakes us again
             seq, image = slot.latest()
-            if image is None:
-                continue
-            if seq == self._last_seq and now - self._last_sent < self.repeat_after:
-                continue
-            if self._origin is None:
-                self._origin = now
-            self._last_seq, self._last_sent = seq, now
-            return frame_from_image(image, int((now - self._origin) * VIDEO_CLOCK))
+            if image is not None:
+                since = None if self._last_sent is None else now - self._last_sent
+                if seq != self._last_seq or since is None or since >= self.repeat_after:
+                    if self._origin is None:
+                        self._origin = now
+                    self._last_seq, self._last_sent = seq, now
+                    return frame_from_image(image, int((now - self._origin) * VIDEO_CLOCK))
+                await self._nap(self.repeat_after - since)
+            else:
+                await self._wake.wait()

@@ -9,11 +9,14 @@ them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs
 
 import socketio
+
+from conference_gui import protocol as wire
 
 from .auth import Identity
 from .bridge import NAMESPACE, session_room
@@ -32,23 +35,12 @@ from .events import (
 )
 from .meeting import CallMove, Media
 from .names import clean_display_name, clean_text
-from .validation import (
-    expect_object,
-    get_bool,
-    get_int,
-    get_object,
-    get_str,
-    get_str_list,
-    non_blank,
-)
-from .wire import JSON, chat_json, participant_json, poll_json
+from .validation import non_blank, parse
+from .wire import chat_wire, out, participant_wire, poll_wire
 
 log = logging.getLogger(__name__)
 
-MAX_CHAT_LENGTH = 4000
-MAX_QUESTION_LENGTH = 500
-MAX_OPTION_LENGTH = 200
-MIN_OPTIONS, MAX_OPTIONS = 2, 10
+MAX_CHAT_LENGTH = wire.MAX_CHAT_LENGTH
 
 
 class ConnectRefused(socketio.exceptions.ConnectionRefusedError):
@@ -79,7 +71,8 @@ class VideoNamespace(socketio.AsyncNamespace):
         super().__init__(NAMESPACE)
         self._ctx = ctx
         # join-session is handled apart: it is the one event allowed before joining.
-        self._events = {
+        # Each payload is decoded into its protocol type (wire.CLIENT_EVENTS) first.
+        self._events: dict[str, Callable[[SocketState, Any], Awaitable[Any]]] = {
             "raise-hand": self.on_raise_hand,
             "lower-hand": self.on_lower_hand,
             "chat-message": self.on_chat_message,
@@ -90,6 +83,7 @@ class VideoNamespace(socketio.AsyncNamespace):
             "media-state": self.on_media_state,
             "call-claim": self.on_call_claim,
         }
+        assert set(self._events) | {"join-session"} == set(wire.CLIENT_EVENTS)
 
     # --- dispatch -------------------------------------------------------------
     async def trigger_event(self, event: str, *args: Any) -> Any:
@@ -103,11 +97,12 @@ class VideoNamespace(socketio.AsyncNamespace):
         handler = self._events.get(event)
         if handler is None and event != "join-session":
             return error_body("unknown_event", f"Unknown event {event!r}")
+        kind = wire.CLIENT_EVENTS[event]
         try:
             if handler is None:
-                return await self.on_join_session(sid, payload)
+                return out(await self.on_join_session(sid, parse(payload, wire.JoinSession)))
             state = await self._joined(sid)
-            return await handler(state, payload)
+            return out(await handler(state, parse(payload, kind)))
         except ApiError as exc:
             return exc.body()
         except Exception:
@@ -173,9 +168,9 @@ class VideoNamespace(socketio.AsyncNamespace):
         """
         return "mesh"
 
-    def call_json(self, session_id: str, active: bool) -> JSON:
+    def call_json(self, session_id: str, active: bool) -> wire.Call:
         """The ``call`` object of the join ack and of ``call-moved``."""
-        return {"mode": self.call_mode(session_id), "active": active}
+        return wire.Call(mode=self.call_mode(session_id), active=active)
 
     async def publish_call_move(self, session_id: str, move: CallMove) -> None:
         """Tell the connections whose call status changed, and everyone of a media reset."""
@@ -194,10 +189,8 @@ class VideoNamespace(socketio.AsyncNamespace):
                 await self._ctx.bus.publish(ParticipantUpdated(session_id, snapshot))
 
     # --- events ---------------------------------------------------------------
-    async def on_join_session(self, sid: str, payload: object) -> JSON:
-        body = expect_object(payload)
-        requested = get_str(body, "sessionId")
-        take_call = get_bool(body, "takeCall") if "takeCall" in body else True
+    async def on_join_session(self, sid: str, body: wire.JoinSession) -> wire.JoinAck:
+        requested, take_call = body.session_id, body.take_call
         state = await self._state(sid)
         if state is None:  # pragma: no cover - connect always saves a state
             raise ApiError(401, "unauthorized", "Not authenticated")
@@ -234,31 +227,30 @@ class VideoNamespace(socketio.AsyncNamespace):
                 await self.publish_call_move(identity.session_id, replace(move, gained=None))
         revision = await self._ctx.storage.revision(identity.session_id)
         async with meetings.view(identity.session_id) as meeting:
-            return {
-                "self": participant_json(meeting.participant(identity.user_id)),
-                "participants": [participant_json(p) for p in meeting.participants.values()],
-                "resourceRevision": revision,
-                "polls": [poll_json(p, identity.user_id) for p in meeting.polls.values()],
-                "chat": [chat_json(m) for m in meeting.chat],
-                "call": self.call_json(
+            return wire.JoinAck(
+                self_=participant_wire(meeting.participant(identity.user_id)),
+                participants=[participant_wire(p) for p in meeting.participants.values()],
+                resource_revision=revision,
+                polls=[poll_wire(p, identity.user_id) for p in meeting.polls.values()],
+                chat=[chat_wire(m) for m in meeting.chat],
+                call=self.call_json(
                     identity.session_id,
                     meeting.is_call_connection(identity.user_id, state.key)),
-            }
+            )
 
-    async def on_raise_hand(self, state: SocketState, payload: object) -> JSON:
-        raised = get_bool(expect_object(payload), "raised")
-        await self._set_hand(state.identity.session_id, state.identity.user_id, raised)
-        return {"ok": True}
+    async def on_raise_hand(self, state: SocketState, body: wire.RaiseHand) -> wire.Ok:
+        await self._set_hand(state.identity.session_id, state.identity.user_id, body.raised)
+        return wire.Ok()
 
-    async def on_lower_hand(self, state: SocketState, payload: object) -> JSON:
-        participant_id = get_str(expect_object(payload), "participantId")
+    async def on_lower_hand(self, state: SocketState, body: wire.LowerHand) -> wire.Ok:
+        participant_id = body.participant_id
         if not state.identity.is_host:
             raise ApiError(403, "forbidden", "Only the host can lower someone's hand")
         await self._set_hand(state.identity.session_id, participant_id, False)
-        return {"ok": True}
+        return wire.Ok()
 
-    async def on_chat_message(self, state: SocketState, payload: object) -> JSON:
-        text = clean_text(get_str(expect_object(payload), "text"))
+    async def on_chat_message(self, state: SocketState, body: wire.ChatSend) -> wire.ChatAck:
+        text = clean_text(body.text)
         non_blank(text, "text")
         if len(text) > MAX_CHAT_LENGTH:
             raise ApiError(422, "invalid", f"'text' must be at most {MAX_CHAT_LENGTH} characters")
@@ -266,20 +258,13 @@ class VideoNamespace(socketio.AsyncNamespace):
         async with self._ctx.meetings.edit(session_id) as meeting:
             message = meeting.post(state.identity, text)
         await self._ctx.bus.publish(ChatPosted(session_id, message))
-        return {"message": chat_json(message)}
+        return wire.ChatAck(message=chat_wire(message))
 
-    async def on_poll_create(self, state: SocketState, payload: object) -> JSON:
-        body = expect_object(payload)
-        question = clean_display_name(
-            get_str(body, "question", max_length=MAX_QUESTION_LENGTH), MAX_QUESTION_LENGTH
-        )
+    async def on_poll_create(self, state: SocketState, body: wire.PollCreate) -> wire.PollAck:
+        # Count and lengths are checked by the type (wire.PollCreate).
+        question = clean_display_name(body.question, wire.MAX_QUESTION_LENGTH)
         non_blank(question, "question")
-        raw_options = get_str_list(body, "options")
-        if not MIN_OPTIONS <= len(raw_options) <= MAX_OPTIONS:
-            raise ApiError(422, "invalid", f"A poll has {MIN_OPTIONS}..{MAX_OPTIONS} options")
-        if any(len(o) > MAX_OPTION_LENGTH for o in raw_options):
-            raise ApiError(422, "invalid", f"Options are at most {MAX_OPTION_LENGTH} characters")
-        options = [clean_display_name(o, MAX_OPTION_LENGTH) for o in raw_options]
+        options = [clean_display_name(o, wire.MAX_OPTION_LENGTH) for o in body.options]
         if not all(options):
             raise ApiError(422, "invalid", "Options must not be blank")
         if len({o.casefold() for o in options}) != len(options):
@@ -288,30 +273,28 @@ class VideoNamespace(socketio.AsyncNamespace):
         async with self._ctx.meetings.edit(session_id) as meeting:
             poll = meeting.create_poll(state.identity, question, options).snapshot()
         await self._ctx.bus.publish(PollCreated(session_id, poll))
-        return {"poll": poll_json(poll, state.identity.user_id)}
+        return wire.PollAck(poll=poll_wire(poll, state.identity.user_id))
 
-    async def on_poll_vote(self, state: SocketState, payload: object) -> JSON:
-        body = expect_object(payload)
-        poll_id, option = get_str(body, "pollId"), get_int(body, "option")
+    async def on_poll_vote(self, state: SocketState, body: wire.PollVote) -> wire.PollAck:
+        poll_id, option = body.poll_id, body.option
         session_id = state.identity.session_id
         async with self._ctx.meetings.edit(session_id) as meeting:
             poll = meeting.vote(state.identity, poll_id, option).snapshot()
         await self._ctx.bus.publish(PollUpdated(session_id, poll))
-        return {"poll": poll_json(poll, state.identity.user_id)}
+        return wire.PollAck(poll=poll_wire(poll, state.identity.user_id))
 
-    async def on_poll_close(self, state: SocketState, payload: object) -> JSON:
-        poll_id = get_str(expect_object(payload), "pollId")
+    async def on_poll_close(self, state: SocketState, body: wire.PollClose) -> wire.PollAck:
+        poll_id = body.poll_id
         session_id = state.identity.session_id
         async with self._ctx.meetings.edit(session_id) as meeting:
             poll, changed = meeting.close_poll(state.identity, poll_id)
             poll = poll.snapshot()
         if changed:
             await self._ctx.bus.publish(PollClosed(session_id, poll))
-        return {"poll": poll_json(poll, state.identity.user_id)}
+        return wire.PollAck(poll=poll_wire(poll, state.identity.user_id))
 
-    async def on_signal(self, state: SocketState, payload: object) -> JSON:
-        body = expect_object(payload)
-        recipient, data = get_str(body, "to"), get_object(body, "data")
+    async def on_signal(self, state: SocketState, body: wire.SignalSend) -> wire.Ok:
+        recipient, data = body.to, body.data
         identity = state.identity
         if recipient == identity.user_id:
             raise ApiError(422, "invalid", "A participant cannot signal itself")
@@ -327,11 +310,10 @@ class VideoNamespace(socketio.AsyncNamespace):
         await self._ctx.bus.publish(SignalRelayed(
             identity.session_id, identity.user_id, recipient,
             self._ctx.meetings.socket_id(target), data))
-        return {"ok": True}
+        return wire.Ok()
 
-    async def on_media_state(self, state: SocketState, payload: object) -> JSON:
-        body = expect_object(payload)
-        media = Media(get_bool(body, "audio"), get_bool(body, "video"), get_bool(body, "screen"))
+    async def on_media_state(self, state: SocketState, body: wire.MediaState) -> wire.Ok:
+        media = Media(body.audio, body.video, body.screen)
         session_id = state.identity.session_id
         async with self._ctx.meetings.edit(session_id) as meeting:
             participant = meeting.set_media(state.identity.user_id, state.key, media).snapshot()
@@ -339,17 +321,16 @@ class VideoNamespace(socketio.AsyncNamespace):
         # when nothing changed: a client that re-announces after a reconnect is
         # answered the same way as one announcing a change.
         await self._ctx.bus.publish(ParticipantUpdated(session_id, participant))
-        return {"ok": True}
+        return wire.Ok()
 
-    async def on_call_claim(self, state: SocketState, payload: object) -> JSON:
+    async def on_call_claim(self, state: SocketState, body: wire.Empty) -> wire.CallAck:
         """Move the user's call to this connection ("Use this window")."""
-        expect_object(payload)
         session_id = state.identity.session_id
         async with self._ctx.meetings.edit(session_id) as meeting:
             move = meeting.claim_call(state.identity.user_id, state.key)
         if move is not None:
             await self.publish_call_move(session_id, replace(move, gained=None))
-        return {"call": self.call_json(session_id, True)}
+        return wire.CallAck(call=self.call_json(session_id, True))
 
     # --- server-side views and controls (runner, test hooks) ------------------
     async def _socket_ids(self, session_id: str | None) -> list[tuple[str, str]]:

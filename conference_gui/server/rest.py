@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
+from typing import Any
 
 from aiohttp import web
 
 from conference_gui import __version__
+from conference_gui import protocol as wire
 
 from .auth import Identity, Role, bearer_token
 from .context import ServerContext
@@ -21,10 +22,13 @@ from .ids import new_id, new_invite, utc_now_iso
 from .names import clean_display_name, clean_title, content_disposition
 from .storage import SessionNotFound, SessionRecord
 from .uploads import receive_upload
-from .validation import expect_object, get_str
-from .wire import resource_json, session_json
+from .validation import parse_body
+from .wire import resource_wire, session_wire
 
-_MAX_RAW_FIELD = 1000
+
+def answer(value: Any, status: int = 200) -> web.Response:
+    """A protocol value as a JSON answer."""
+    return web.Response(body=wire.encode(value), status=status, content_type="application/json")
 
 
 class RestApi:
@@ -53,59 +57,49 @@ class RestApi:
         return identity
 
     @staticmethod
-    async def _json_object(request: web.Request) -> dict[str, object]:
-        try:
-            payload = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
-            raise ApiError(400, "bad_request", "The body must be a JSON object") from None
-        return expect_object(payload)
-
-    @staticmethod
-    def _name(body: dict[str, object]) -> str:
-        name = clean_display_name(get_str(body, "name", max_length=_MAX_RAW_FIELD))
+    def _name(raw: str) -> str:
+        name = clean_display_name(raw)
         if not name:
             raise ApiError(422, "invalid", "'name' must not be blank")
         return name
 
-    def _session_answer(self, session: SessionRecord, name: str, role: Role) -> dict[str, object]:
+    def _identity_for(self, session: SessionRecord, name: str, role: Role
+                      ) -> tuple[Identity, str]:
         identity = Identity(new_id(), session.id, name, role)
-        return {
-            "session": session_json(session),
-            "userId": identity.user_id,
-            "token": self._ctx.tokens.issue(identity),
-        }
+        return identity, self._ctx.tokens.issue(identity)
 
     # --- handlers -------------------------------------------------------------
     async def info(self, request: web.Request) -> web.Response:
-        return web.json_response(
-            {"version": __version__, "maxUploadBytes": self._ctx.config.max_upload_bytes}
-        )
+        return answer(wire.ServerInfo(version=__version__,
+                                      max_upload_bytes=self._ctx.config.max_upload_bytes))
 
     async def health(self, request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
+        return answer(wire.Ok())
 
     async def create_session(self, request: web.Request) -> web.Response:
-        body = await self._json_object(request)
-        title = clean_title(get_str(body, "title", max_length=_MAX_RAW_FIELD))
+        body = parse_body(await request.read(), wire.CreateSessionBody)
+        title = clean_title(body.title)
         if not title:
             raise ApiError(422, "invalid", "'title' must not be blank")
-        name = self._name(body)
+        name = self._name(body.name)
         session = SessionRecord(new_id(), title, new_invite(), utc_now_iso())
         await self._ctx.storage.create_session(session)
-        answer = self._session_answer(session, name, "host")
-        answer["invite"] = session.invite
-        return web.json_response(answer, status=201)
+        identity, token = self._identity_for(session, name, "host")
+        return answer(wire.SessionCreated(session=session_wire(session),
+                                          user_id=identity.user_id, token=token,
+                                          invite=session.invite), status=201)
 
     async def join_session(self, request: web.Request) -> web.Response:
-        body = await self._json_object(request)
-        name = self._name(body)
-        invite = get_str(body, "invite", max_length=_MAX_RAW_FIELD)
+        body = parse_body(await request.read(), wire.JoinSessionBody)
+        name = self._name(body.name)
         session = await self._ctx.storage.get_session(request.match_info["sid"])
         if session is None:
             raise ApiError(404, "not_found", "No such session")
-        if not hmac.compare_digest(invite.encode(), session.invite.encode()):
+        if not hmac.compare_digest(body.invite.encode(), session.invite.encode()):
             raise ApiError(403, "forbidden", "The invite code is not valid for this session")
-        return web.json_response(self._session_answer(session, name, "participant"))
+        identity, token = self._identity_for(session, name, "participant")
+        return answer(wire.SessionJoined(session=session_wire(session),
+                                         user_id=identity.user_id, token=token))
 
     async def list_resources(self, request: web.Request) -> web.Response:
         identity = self._identity(request)
@@ -113,10 +107,9 @@ class RestApi:
             listing = await self._ctx.storage.list_resources(identity.session_id)
         except SessionNotFound:
             raise ApiError(404, "not_found", "No such session") from None
-        return web.json_response({
-            "revision": listing.revision,
-            "resources": [resource_json(r) for r in listing.resources],
-        })
+        return answer(wire.ResourceList(
+            revision=listing.revision,
+            resources=[resource_wire(r) for r in listing.resources]))
 
     async def upload_resource(self, request: web.Request) -> web.Response:
         identity = self._identity(request)
@@ -125,9 +118,8 @@ class RestApi:
         upload = await receive_upload(request, self._ctx.blobs,
                                       self._ctx.config.max_upload_bytes)
         resource, revision = await self._ctx.resources.add(identity, upload)
-        return web.json_response(
-            {"resource": resource_json(resource), "revision": revision}, status=201
-        )
+        return answer(wire.ResourceStored(resource=resource_wire(resource), revision=revision),
+                      status=201)
 
     async def download_resource(self, request: web.Request) -> web.StreamResponse:
         identity = self._identity(request)
@@ -144,4 +136,4 @@ class RestApi:
     async def delete_resource(self, request: web.Request) -> web.Response:
         identity = self._identity(request)
         revision = await self._ctx.resources.delete(identity, request.match_info["rid"])
-        return web.json_response({"revision": revision})
+        return answer(wire.RevisionAnswer(revision=revision))

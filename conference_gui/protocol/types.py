@@ -224,6 +224,13 @@ class SignalSend(_Wire, frozen=True, kw_only=True):
     data: dict[str, Any]
 
 
+class ChatHistory(_Wire, frozen=True, kw_only=True):
+    """(addition) Older chat: the messages before ``before`` (a message id; null: the newest)."""
+
+    before: str | None = None
+    limit: Annotated[int, Meta(ge=1, le=100)] = 50
+
+
 # --- Socket.IO: acks and server -> client events ------------------------------------
 
 class JoinAck(_Wire, frozen=True, kw_only=True):
@@ -233,6 +240,8 @@ class JoinAck(_Wire, frozen=True, kw_only=True):
     polls: list[Poll] = []
     #: (addition) recent chat, oldest first
     chat: list[ChatMessage] = []
+    #: (addition) older chat exists: fetch it with ``chat-history``
+    chat_more: bool = False
     #: (addition, v2) this connection's part in the call
     call: Call = Call()
 
@@ -247,6 +256,13 @@ class PollAck(_Wire, frozen=True, kw_only=True):
 
 class CallAck(_Wire, frozen=True, kw_only=True):
     call: Call
+
+
+class ChatHistoryAck(_Wire, frozen=True, kw_only=True):
+    """Messages oldest first; ``more``: there are older ones still."""
+
+    messages: list[ChatMessage]
+    more: bool
 
 
 class ResourceUploaded(_Wire, frozen=True, kw_only=True):
@@ -302,6 +318,7 @@ CLIENT_EVENTS: dict[str, type[Struct]] = {
     "signal": SignalSend,
     "media-state": MediaState,
     "call-claim": Empty,
+    "chat-history": ChatHistory,
 }
 
 #: Every server -> client event and the type of its payload.
@@ -331,4 +348,5 @@ CLIENT_ACKS: dict[str, type[Struct]] = {
     "signal": Ok,
     "media-state": Ok,
     "call-claim": CallAck,
+    "chat-history": ChatHistoryAck,
 }

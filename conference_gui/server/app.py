@@ -23,6 +23,7 @@ from .resources import ResourceService
 from .rest import RestApi
 from .storage import DB_FILE, SqliteStorage, Storage
 from .testhooks import TestHooks
+from .transport import VideoServer
 
 CONTEXT = web.AppKey("conference_context", ServerContext)
 SOCKETS = web.AppKey("conference_sockets", VideoNamespace)
@@ -95,8 +96,13 @@ def build_app(config: ServerConfig) -> web.Application:
             manager = redis_manager(config.redis_url)
         except ValueError as exc:
             raise UnsupportedConfig(str(exc)) from None
-    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=[], logger=False,
-                               engineio_logger=False, client_manager=manager)
+    sio = VideoServer(
+        async_mode="aiohttp", cors_allowed_origins=[], logger=False, engineio_logger=False,
+        client_manager=manager,
+        max_http_buffer_size=config.max_socket_message_kb * 1024,
+        ping_interval=config.ping_interval, ping_timeout=config.ping_timeout,
+        max_queue_packets=config.max_queue_packets,
+        max_queue_bytes=config.max_queue_kb * 1024)
     sockets = VideoNamespace(ctx)
 
     async def left(session_id: str, user_id: str) -> None:  # a dead node's users (PostgreSQL)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs
 
+import msgspec
 import socketio
 
 from conference_gui import protocol as wire
@@ -33,8 +34,10 @@ from .events import (
     PollUpdated,
     SignalRelayed,
 )
-from .meeting import CallMove, Media
+from .limits import RateLimiter
+from .meeting import CallMove, ChatMessage, Media
 from .names import clean_display_name, clean_text
+from .transport import UNDECODABLE
 from .validation import non_blank, parse
 from .wire import chat_wire, out, participant_wire, poll_wire
 
@@ -61,6 +64,22 @@ class SocketState:
     key: str = ""
 
 
+def _depth(value: object, limit: int) -> int:
+    """How deeply ``value`` nests (stops counting past ``limit``); no recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        deepest = max(deepest, level)
+        if deepest > limit:
+            return deepest
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def _query_value(environ: dict[str, Any], key: str) -> str | None:
     values = parse_qs(environ.get("QUERY_STRING", "")).get(key)
     return values[0] if values else None
@@ -70,6 +89,12 @@ class VideoNamespace(socketio.AsyncNamespace):
     def __init__(self, ctx: ServerContext) -> None:
         super().__init__(NAMESPACE)
         self._ctx = ctx
+        config = ctx.config
+        #: per event: a token bucket per participant (session id, user id)
+        self._rates = {event: RateLimiter(rate, burst)
+                       for event, (rate, burst) in config.event_rates.items()}
+        #: live connections per (session id, user id) on this node
+        self._connections: dict[tuple[str, str], int] = {}
         # join-session is handled apart: it is the one event allowed before joining.
         # Each payload is decoded into its protocol type (wire.CLIENT_EVENTS) first.
         self._events: dict[str, Callable[[SocketState, Any], Awaitable[Any]]] = {
@@ -82,6 +107,7 @@ class VideoNamespace(socketio.AsyncNamespace):
             "signal": self.on_signal,
             "media-state": self.on_media_state,
             "call-claim": self.on_call_claim,
+            "chat-history": self.on_chat_history,
         }
         assert set(self._events) | {"join-session"} == set(wire.CLIENT_EVENTS)
 
@@ -94,20 +120,37 @@ class VideoNamespace(socketio.AsyncNamespace):
             return await self.on_disconnect(*args)
         sid: str = args[0]
         payload = args[1] if len(args) > 1 else None
+        if event == UNDECODABLE:
+            return error_body("bad_request", "The message could not be decoded: not JSON, "
+                              "or nested too deeply")
         handler = self._events.get(event)
         if handler is None and event != "join-session":
-            return error_body("unknown_event", f"Unknown event {event!r}")
+            return error_body("unknown_event", f"Unknown event {event[:100]!r}")
         kind = wire.CLIENT_EVENTS[event]
         try:
             if handler is None:
-                return out(await self.on_join_session(sid, parse(payload, wire.JoinSession)))
+                join = parse(payload, wire.JoinSession)
+                state = await self._state(sid)
+                if state is not None:
+                    self._check_rate(state, event)
+                return out(await self.on_join_session(sid, join))
             state = await self._joined(sid)
-            return out(await handler(state, parse(payload, kind)))
+            # Malformed payloads are refused before they count: they cost a parse only.
+            body = parse(payload, kind)
+            self._check_rate(state, event)
+            return out(await handler(state, body))
         except ApiError as exc:
             return exc.body()
         except Exception:
             log.exception("event %r failed", event)
             return error_body("internal", "Internal server error")
+
+    def _check_rate(self, state: SocketState, event: str) -> None:
+        limiter = self._rates.get(event)
+        identity = state.identity
+        if limiter is not None and not limiter.allow((identity.session_id, identity.user_id)):
+            raise ApiError(429, "rate_limited",
+                           f"Too many '{event}' messages; wait a moment and try again")
 
     async def _state(self, sid: str) -> SocketState | None:
         try:
@@ -145,11 +188,27 @@ class VideoNamespace(socketio.AsyncNamespace):
             None, identity.user_id
         ):
             raise ConnectRefused("unauthorized", "The token does not open this session")
+        who = (identity.session_id, identity.user_id)
+        limit = self._ctx.config.connections_per_user
+        if self._connections.get(who, 0) >= limit:
+            raise ConnectRefused("too_many_connections",
+                                 f"This sign-in already has {limit} connections to the meeting")
+        self._connections[who] = self._connections.get(who, 0) + 1
         await self.save_session(sid, SocketState(identity))
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         state = await self._state(sid)
-        if state is None or not state.joined:
+        if state is None:
+            return
+        who = (state.identity.session_id, state.identity.user_id)
+        left_here = self._connections.get(who, 1) - 1
+        if left_here > 0:
+            self._connections[who] = left_here
+        else:
+            self._connections.pop(who, None)
+            for limiter in self._rates.values():
+                limiter.forget(who)
+        if not state.joined:
             return
         session_id, user_id = state.identity.session_id, state.identity.user_id
         async with self._ctx.meetings.edit(session_id) as meeting:
@@ -227,16 +286,39 @@ class VideoNamespace(socketio.AsyncNamespace):
                 await self.publish_call_move(identity.session_id, replace(move, gained=None))
         revision = await self._ctx.storage.revision(identity.session_id)
         async with meetings.view(identity.session_id) as meeting:
+            chat, chat_more = self._recent_chat(list(meeting.chat))
             return wire.JoinAck(
                 self_=participant_wire(meeting.participant(identity.user_id)),
                 participants=[participant_wire(p) for p in meeting.participants.values()],
                 resource_revision=revision,
                 polls=[poll_wire(p, identity.user_id) for p in meeting.polls.values()],
-                chat=[chat_wire(m) for m in meeting.chat],
+                chat=[chat_wire(m) for m in chat],
+                chat_more=chat_more,
                 call=self.call_json(
                     identity.session_id,
                     meeting.is_call_connection(identity.user_id, state.key)),
             )
+
+    def _recent_chat(self, chat: list[ChatMessage]) -> tuple[list[ChatMessage], bool]:
+        """The newest messages that fit the join ack's budget, oldest first; and whether
+        older ones were left out (the client fetches them with ``chat-history``)."""
+        config = self._ctx.config
+        budget = config.join_chat_kb * 1024
+        taken = 0
+        for message in reversed(chat):
+            cost = len(message.text.encode()) + len(message.sender_name.encode()) + 160
+            if taken == config.join_chat_messages or cost > budget:
+                break
+            budget -= cost
+            taken += 1
+        kept = chat[len(chat) - taken:] if taken else []
+        return kept, taken < len(chat)
+
+    async def on_chat_history(self, state: SocketState, body: wire.ChatHistory
+                              ) -> wire.ChatHistoryAck:
+        messages, more = await self._ctx.meetings.chat_before(
+            state.identity.session_id, body.before, body.limit)
+        return wire.ChatHistoryAck(messages=[chat_wire(m) for m in messages], more=more)
 
     async def on_raise_hand(self, state: SocketState, body: wire.RaiseHand) -> wire.Ok:
         await self._set_hand(state.identity.session_id, state.identity.user_id, body.raised)
@@ -271,7 +353,8 @@ class VideoNamespace(socketio.AsyncNamespace):
             raise ApiError(422, "invalid", "Options must differ from each other")
         session_id = state.identity.session_id
         async with self._ctx.meetings.edit(session_id) as meeting:
-            poll = meeting.create_poll(state.identity, question, options).snapshot()
+            poll = meeting.create_poll(state.identity, question, options,
+                                       self._ctx.config.max_polls).snapshot()
         await self._ctx.bus.publish(PollCreated(session_id, poll))
         return wire.PollAck(poll=poll_wire(poll, state.identity.user_id))
 
@@ -295,6 +378,7 @@ class VideoNamespace(socketio.AsyncNamespace):
 
     async def on_signal(self, state: SocketState, body: wire.SignalSend) -> wire.Ok:
         recipient, data = body.to, body.data
+        self._check_signal_size(data)
         identity = state.identity
         if recipient == identity.user_id:
             raise ApiError(422, "invalid", "A participant cannot signal itself")
@@ -311,6 +395,16 @@ class VideoNamespace(socketio.AsyncNamespace):
             identity.session_id, identity.user_id, recipient,
             self._ctx.meetings.socket_id(target), data))
         return wire.Ok()
+
+    def _check_signal_size(self, data: dict[str, Any]) -> None:
+        config = self._ctx.config
+        if _depth(data, config.max_signal_depth) > config.max_signal_depth:
+            raise ApiError(413, "too_large",
+                           f"Signal data nests deeper than {config.max_signal_depth} levels")
+        size = len(msgspec.json.encode(data))
+        if size > config.max_signal_kb * 1024:
+            raise ApiError(413, "too_large",
+                           f"Signal data is {size} bytes; at most {config.max_signal_kb} KiB")
 
     async def on_media_state(self, state: SocketState, body: wire.MediaState) -> wire.Ok:
         media = Media(body.audio, body.video, body.screen)

@@ -110,7 +110,8 @@ def test_join_session_ack(api: Api) -> None:
         async with Peer(api.url, host) as peer:
             ack = await peer.join()
             assert set(ack) == {"self", "participants", "resourceRevision", "polls", "chat",
-                                "call"}
+                                "chatMore", "call"}
+            assert ack["chatMore"] is False
             me = {"id": host.user_id, "name": "Ann", "role": "host", "handRaised": False,
                   "handRaisedAt": None,
                   "media": {"audio": False, "video": False, "screen": False}}

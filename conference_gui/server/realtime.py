@@ -36,7 +36,7 @@ from .events import (
 )
 from .limits import RateLimiter
 from .meeting import CallMove, ChatMessage, Media
-from .names import clean_display_name, clean_text
+from .names import clean_display_name, clean_text, has_visible
 from .transport import UNDECODABLE
 from .validation import non_blank, parse
 from .wire import chat_wire, out, participant_wire, poll_wire
@@ -333,7 +333,8 @@ class VideoNamespace(socketio.AsyncNamespace):
 
     async def on_chat_message(self, state: SocketState, body: wire.ChatSend) -> wire.ChatAck:
         text = clean_text(body.text)
-        non_blank(text, "text")
+        if not has_visible(text):
+            raise ApiError(422, "invalid", "'text' must contain something visible")
         if len(text) > MAX_CHAT_LENGTH:
             raise ApiError(422, "invalid", f"'text' must be at most {MAX_CHAT_LENGTH} characters")
         session_id = state.identity.session_id

@@ -287,3 +287,53 @@ def test_a_message_too_deep_to_decode_is_answered(
         raw.close()
     finally:
         srv.stop()
+
+
+INVISIBLE = ["\u200b", "\u3164", "\u2800", "\u115f\u1160", "\ufeff", "\u2060", "\u00ad",
+             "\u180e", "\u17b4", "\u034f", "\U000e0041", " \u200b\u3000\u2800 "]
+
+
+def test_names_and_messages_of_invisible_characters_are_refused(tmp_path: Path) -> None:
+    """Finding 8: names of only invisible characters were accepted, 'Host\\u200b' posed
+    as 'Host', chat of such characters counted as not blank."""
+    import requests
+
+    no_rates = {event: (0.0, 0.0) for event in DEFAULT_EVENT_RATES}  # rates: tested above
+    srv = ServerThread(ServerConfig(port=0, data_dir=tmp_path / "data", event_rates=no_rates))
+    srv.start()
+    try:
+        meeting = Meeting(srv.url)
+        for blank in INVISIBLE:
+            r = requests.post(f"{srv.url}/api/sessions", json={"title": "T", "name": blank},
+                              timeout=10)
+            assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid"), repr(blank)
+            r = requests.post(f"{srv.url}/api/sessions/{meeting.session_id}/join",
+                              json={"name": blank * 3, "invite": meeting.invite}, timeout=10)
+            assert r.status_code == 422, repr(blank)
+        r = requests.post(f"{srv.url}/api/sessions/{meeting.session_id}/join",
+                          json={"name": "Ho\u200bst\u2060\u3164", "invite": meeting.invite},
+                          timeout=10)
+        poser = r.json()
+        family = meeting.join("\U0001f468\u200d\U0001f469\u200d\U0001f467 Kim")
+
+        async def story() -> None:
+            async with Peer(srv.url, Member(meeting.session_id, poser["userId"],
+                                            poser["token"], "?")) as p:
+                ack = await p.join()
+                assert ack["self"]["name"] == "Host"  # what it shows is what it is
+                for blank in INVISIBLE:
+                    refused = await p.call("chat-message", {"text": blank + "\n\t" + blank})
+                    assert refused["error"]["code"] == "invalid", repr(blank)
+                    assert "visible" in refused["error"]["message"]
+                    poll = await p.call("poll-create", {"question": "Q?",
+                                                        "options": ["a", blank]})
+                    assert poll["error"]["code"] == "invalid", repr(blank)
+                ok = await p.call("chat-message", {"text": "a\u200bb"})
+                assert ok["message"]["text"] == "ab"
+            async with Peer(srv.url, member(meeting, family)) as f:
+                assert (await f.join())["self"]["name"] == (
+                    "\U0001f468\u200d\U0001f469\u200d\U0001f467 Kim")  # ZWJ kept
+
+        asyncio.run(asyncio.wait_for(story(), 60))
+    finally:
+        srv.stop()

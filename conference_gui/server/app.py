@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import socketio
@@ -24,6 +25,8 @@ from .rest import RestApi
 from .storage import DB_FILE, SqliteStorage, Storage
 from .testhooks import TestHooks
 from .transport import VideoServer
+
+log = logging.getLogger(__name__)
 
 CONTEXT = web.AppKey("conference_context", ServerContext)
 SOCKETS = web.AppKey("conference_sockets", VideoNamespace)
@@ -128,8 +131,17 @@ def build_app(config: ServerConfig) -> web.Application:
 
 async def _open(app: web.Application) -> None:
     ctx = app[CONTEXT]
-    await asyncio.to_thread(ctx.blobs.prepare)
+    shared = ctx.config.database_url is not None  # several nodes may share the folder
+    temps = await asyncio.to_thread(ctx.blobs.prepare, shared=shared)
     await ctx.storage.open()
+    try:
+        known = await ctx.storage.resource_ids()
+        orphans = await asyncio.to_thread(ctx.blobs.sweep_orphans, known, shared=shared)
+    except BaseException:
+        await ctx.storage.close()
+        raise
+    if temps or orphans:
+        log.info("swept %d unfinished upload(s) and %d orphan file(s)", temps, orphans)
     try:
         await ctx.meetings.start()
         if ctx.config.redis_url:

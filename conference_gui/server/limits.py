@@ -50,6 +50,23 @@ class RateLimiter:
             bucket = self._buckets[key] = TokenBucket(self.rate, self.burst, self.burst, now)
         return bucket.take(now, cost)
 
+    def blocked(self, key: Hashable) -> bool:
+        """Whether ``key`` is over its rate now (takes nothing)."""
+        bucket = self._buckets.get(key)
+        if self.rate <= 0 or bucket is None:
+            return False
+        now = self._clock()
+        return min(bucket.burst, bucket.tokens + (now - bucket.stamp) * bucket.rate) < 1.0
+
+    def retry_after(self, key: Hashable) -> int:
+        """Seconds until ``key`` has a token again (for a Retry-After header)."""
+        bucket = self._buckets.get(key)
+        if bucket is None or self.rate <= 0:
+            return 0
+        missing = 1.0 - min(bucket.burst, bucket.tokens
+                            + (self._clock() - bucket.stamp) * bucket.rate)
+        return max(1, int(missing / self.rate + 0.999))
+
     def forget(self, key: Hashable) -> None:
         self._buckets.pop(key, None)
 

@@ -19,11 +19,21 @@ from .auth import Identity, Role, bearer_token
 from .context import ServerContext
 from .errors import ApiError
 from .ids import new_id, new_invite, utc_now_iso
+from .limits import RateLimiter, per_minute
 from .names import clean_display_name, clean_title, content_disposition
 from .storage import SessionNotFound, SessionRecord
-from .uploads import receive_upload
+from .uploads import Budget, Progress, UploadGate, receive_upload
 from .validation import parse_body
 from .wire import resource_wire, session_wire
+
+
+class RateLimited(ApiError):
+    """429 with a Retry-After header (the error middleware adds it)."""
+
+    def __init__(self, what: str, retry_after: int) -> None:
+        super().__init__(429, "rate_limited",
+                         f"Too many {what} from this address; try again in {retry_after} s")
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 def answer(value: Any, status: int = 200) -> web.Response:
@@ -34,6 +44,10 @@ def answer(value: Any, status: int = 200) -> web.Response:
 class RestApi:
     def __init__(self, ctx: ServerContext) -> None:
         self._ctx = ctx
+        config = ctx.config
+        self._creates = per_minute(config.create_rate)
+        self._invite_failures = per_minute(config.invite_failure_rate)
+        self._uploads = UploadGate(config.uploads_per_user, config.uploads_total)
 
     def routes(self) -> list[web.RouteDef]:
         base = "/api/sessions/{sid}"
@@ -56,6 +70,21 @@ class RestApi:
             raise ApiError(403, "forbidden", "This token does not open that session")
         return identity
 
+    async def _body(self, request: web.Request) -> bytes:
+        """A whole JSON body, which must arrive within ``json_body_seconds`` (slowloris)."""
+        try:
+            return await asyncio.wait_for(request.read(), self._ctx.config.json_body_seconds)
+        except TimeoutError:
+            raise ApiError(408, "timeout", "The request body did not arrive in time") from None
+
+    @staticmethod
+    def _client(request: web.Request) -> str:
+        return request.remote or "unknown"
+
+    @staticmethod
+    def _rate_limited(limiter: RateLimiter, key: str, what: str) -> ApiError:
+        return RateLimited(what, limiter.retry_after(key))
+
     @staticmethod
     def _name(raw: str) -> str:
         name = clean_display_name(raw)
@@ -77,11 +106,14 @@ class RestApi:
         return answer(wire.Ok())
 
     async def create_session(self, request: web.Request) -> web.Response:
-        body = parse_body(await request.read(), wire.CreateSessionBody)
+        body = parse_body(await self._body(request), wire.CreateSessionBody)
         title = clean_title(body.title)
         if not title:
             raise ApiError(422, "invalid", "'title' must not be blank")
         name = self._name(body.name)
+        client = self._client(request)
+        if not self._creates.allow(client):
+            raise self._rate_limited(self._creates, client, "meetings created")
         session = SessionRecord(new_id(), title, new_invite(), utc_now_iso())
         await self._ctx.storage.create_session(session)
         identity, token = self._identity_for(session, name, "host")
@@ -90,12 +122,17 @@ class RestApi:
                                           invite=session.invite), status=201)
 
     async def join_session(self, request: web.Request) -> web.Response:
-        body = parse_body(await request.read(), wire.JoinSessionBody)
+        body = parse_body(await self._body(request), wire.JoinSessionBody)
         name = self._name(body.name)
+        client = self._client(request)
+        if self._invite_failures.blocked(client):  # guessing: refused before looking
+            raise self._rate_limited(self._invite_failures, client, "wrong invite codes")
         session = await self._ctx.storage.get_session(request.match_info["sid"])
         if session is None:
+            self._invite_failures.allow(client)
             raise ApiError(404, "not_found", "No such session")
         if not hmac.compare_digest(body.invite.encode(), session.invite.encode()):
+            self._invite_failures.allow(client)
             raise ApiError(403, "forbidden", "The invite code is not valid for this session")
         identity, token = self._identity_for(session, name, "participant")
         return answer(wire.SessionJoined(session=session_wire(session),
@@ -115,9 +152,19 @@ class RestApi:
         identity = self._identity(request)
         if await self._ctx.storage.get_session(identity.session_id) is None:
             raise ApiError(404, "not_found", "No such session")
-        upload = await receive_upload(request, self._ctx.blobs,
-                                      self._ctx.config.max_upload_bytes)
-        resource, revision = await self._ctx.resources.add(identity, upload)
+        config = self._ctx.config
+        with self._uploads.slot(identity.session_id, identity.user_id) as ticket:
+            used_meeting, used_total = await self._ctx.storage.usage(identity.session_id)
+            inflight_meeting = self._uploads.inflight.get(identity.session_id, 0)
+            budget = Budget(
+                meeting_room=config.meeting_quota_bytes - used_meeting - inflight_meeting,
+                total_room=config.disk_quota_bytes - used_total - self._uploads.inflight_total(),
+                meeting_quota=config.meeting_quota_bytes)
+            budget.check(1)  # already full: say so before reading anything
+            upload = await receive_upload(
+                request, self._ctx.blobs, config.max_upload_bytes, budget=budget, ticket=ticket,
+                progress=Progress(config.upload_stall_seconds, config.upload_min_bytes))
+            resource, revision = await self._ctx.resources.add(identity, upload)
         return answer(wire.ResourceStored(resource=resource_wire(resource), revision=revision),
                       status=201)
 

@@ -7,15 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from conference_gui import protocol as wire
 from conference_gui.domain.call import MESH_ACTIVE, NOTHING, CallInfo, MediaState
 from conference_gui.domain.resources import Person
-from conference_gui.domain.wire import PayloadError, get_bool, get_int, get_str, parse_time
-
-
-def _obj(data: object, what: str) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise PayloadError(f"{what} must be an object")
-    return data
+from conference_gui.domain.wire import PayloadError, decode, parse_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,30 +29,30 @@ class Participant:
 
     @classmethod
     def from_wire(cls, data: object) -> Participant:
-        d = _obj(data, "participant")
-        role = get_str(d, "role", max_len=32)
-        if role not in ("host", "participant"):
-            raise PayloadError(f"unknown role {role!r}")
-        raised_at = d.get("handRaisedAt")
-        media = d.get("media")
+        return cls.of(decode(data, wire.Participant))
+
+    @classmethod
+    def of(cls, p: wire.Participant) -> Participant:
         return cls(
-            id=get_str(d, "id", max_len=200),
-            name=get_str(d, "name", max_len=1024),
-            role=role,
-            hand_raised=get_bool(d, "handRaised", False),
-            hand_raised_at=parse_time(raised_at) if raised_at is not None else None,
-            media=media_from_wire(media) if media is not None else NOTHING,
+            id=p.id,
+            name=p.name,
+            role=p.role,
+            hand_raised=p.hand_raised,
+            hand_raised_at=parse_time(p.hand_raised_at) if p.hand_raised_at is not None else None,
+            media=media_of(p.media),
         )
 
 
-def media_from_wire(data: object) -> MediaState:
-    d = _obj(data, "media")
-    return MediaState(get_bool(d, "audio"), get_bool(d, "video"), get_bool(d, "screen"))
+_MEDIA = {(a, v, s): MediaState(a, v, s) for a in (False, True) for v in (False, True)
+          for s in (False, True)}
 
 
-def call_from_wire(data: object) -> CallInfo:
-    d = _obj(data, "call")
-    return CallInfo(get_str(d, "mode", max_len=32), get_bool(d, "active"))
+def media_of(m: wire.MediaState) -> MediaState:
+    return _MEDIA[m.audio, m.video, m.screen]
+
+
+def call_of(c: wire.Call) -> CallInfo:
+    return MESH_ACTIVE if c.mode == "mesh" and c.active else CallInfo(c.mode, c.active)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,16 +64,12 @@ class ChatMessage:
 
     @classmethod
     def from_wire(cls, data: object) -> ChatMessage:
-        d = _obj(data, "message")
-        sender = _obj(d.get("from"), "message.from")
-        return cls(
-            id=get_str(d, "id", max_len=200),
-            sender=Person(
-                get_str(sender, "id", max_len=200), get_str(sender, "name", max_len=1024)
-            ),
-            text=get_str(d, "text", max_len=100_000),
-            sent_at=parse_time(d.get("sentAt")),
-        )
+        return cls.of(decode(data, wire.ChatMessage))
+
+    @classmethod
+    def of(cls, m: wire.ChatMessage) -> ChatMessage:
+        return cls(id=m.id, sender=Person(m.from_.id, m.from_.name), text=m.text,
+                   sent_at=parse_time(m.sent_at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,34 +95,19 @@ class Poll:
 
     @classmethod
     def from_wire(cls, data: object) -> Poll:
-        d = _obj(data, "poll")
-        raw_options = d.get("options")
-        if not isinstance(raw_options, list) or not raw_options:
-            raise PayloadError("poll.options must be a non-empty list")
-        options = []
-        for raw in raw_options:
-            o = _obj(raw, "poll option")
-            votes = get_int(o, "votes")
-            if votes < 0:
-                raise PayloadError("poll votes must not be negative")
-            options.append(PollOption(get_str(o, "text", max_len=1000), votes))
-        created_by = d.get("createdBy")
-        if isinstance(created_by, dict):  # tolerate {"id", "name"} as well as an id
-            created_by = created_by.get("id")
-        if not isinstance(created_by, str):
-            raise PayloadError("poll.createdBy must be a user id")
-        my_vote = d.get("myVote")
-        if my_vote is not None and (
-            not isinstance(my_vote, int)
-            or isinstance(my_vote, bool)
-            or not 0 <= my_vote < len(options)
-        ):
+        return cls.of(decode(data, wire.Poll))
+
+    @classmethod
+    def of(cls, p: wire.Poll) -> Poll:
+        my_vote = p.my_vote if isinstance(p.my_vote, int) else None
+        if my_vote is not None and not 0 <= my_vote < len(p.options):
             raise PayloadError("poll.myVote must be an option index or null")
+        created_by = p.created_by if isinstance(p.created_by, str) else p.created_by.id
         return cls(
-            id=get_str(d, "id", max_len=200),
-            question=get_str(d, "question", max_len=2000),
-            options=tuple(options),
-            closed=get_bool(d, "closed", False),
+            id=p.id,
+            question=p.question,
+            options=tuple(PollOption(o.text, o.votes) for o in p.options),
+            closed=p.closed,
             created_by=created_by,
             my_vote=my_vote,
         )
@@ -152,24 +128,14 @@ class JoinAck:
 
     @classmethod
     def from_wire(cls, data: object) -> JoinAck:
-        d = _obj(data, "join-session ack")
-        people = d.get("participants")
-        polls = d.get("polls", [])
-        chat = d.get("chat", [])
-        if not isinstance(people, list) or not isinstance(polls, list):
-            raise PayloadError("participants and polls must be lists")
-        if not isinstance(chat, list):
-            raise PayloadError("chat must be a list")
-        rev = get_int(d, "resourceRevision")
-        if rev < 0:
-            raise PayloadError("resourceRevision must not be negative")
+        ack = decode(data, wire.JoinAck)
         return cls(
-            me=Participant.from_wire(d.get("self")),
-            participants=tuple(Participant.from_wire(p) for p in people),
-            resource_revision=rev,
-            polls=tuple(Poll.from_wire(p) for p in polls),
-            chat=tuple(ChatMessage.from_wire(m) for m in chat),
-            call=call_from_wire(d["call"]) if d.get("call") is not None else MESH_ACTIVE,
+            me=Participant.of(ack.self_),
+            participants=tuple(Participant.of(p) for p in ack.participants),
+            resource_revision=ack.resource_revision,
+            polls=tuple(Poll.of(p) for p in ack.polls),
+            chat=tuple(ChatMessage.of(m) for m in ack.chat),
+            call=call_of(ack.call),
         )
 
 
@@ -182,7 +148,5 @@ class SignalMessage:
 
     @classmethod
     def from_wire(cls, data: object) -> SignalMessage:
-        d = _obj(data, "signal")
-        return cls(
-            sender_id=get_str(d, "from", max_len=200), data=_obj(d.get("data"), "signal.data")
-        )
+        event = decode(data, wire.SignalEvent)
+        return cls(sender_id=event.from_, data=event.data)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from conference_gui.domain.wire import PayloadError, get_int, get_str, parse_time
+from conference_gui import protocol as wire
+from conference_gui.domain.wire import decode, parse_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,25 +43,19 @@ class Resource:
     @classmethod
     def from_wire(cls, data: object) -> Resource:
         """Parse SPEC's ``Resource`` object; raise PayloadError on anything malformed."""
-        if not isinstance(data, dict):
-            raise PayloadError("resource must be an object")
-        by = data.get("uploadedBy")
-        if not isinstance(by, dict):
-            raise PayloadError("resource.uploadedBy must be an object")
-        size = get_int(data, "size")
-        if size < 0:
-            raise PayloadError("resource.size must not be negative")
+        return cls.of(decode(data, wire.Resource))
+
+    @classmethod
+    def of(cls, r: wire.Resource) -> Resource:
+        """The domain's resource for a checked wire resource."""
         return cls(
-            id=get_str(data, "id", max_len=200),
-            session_id=get_str(data, "sessionId", max_len=200),
-            name=get_str(data, "name", max_len=1024),
-            size=size,
-            content_type=get_str(data, "contentType", max_len=255, empty_ok=True)
-            or "application/octet-stream",
-            uploaded_by=Person(
-                id=get_str(by, "id", max_len=200), name=get_str(by, "name", max_len=1024)
-            ),
-            uploaded_at=parse_time(data.get("uploadedAt")),
+            id=r.id,
+            session_id=r.session_id,
+            name=r.name,
+            size=r.size,
+            content_type=r.content_type or "application/octet-stream",
+            uploaded_by=Person(r.uploaded_by.id, r.uploaded_by.name),
+            uploaded_at=parse_time(r.uploaded_at),
         )
 
     @property
@@ -76,9 +71,8 @@ class ResourceUploaded:
 
     @classmethod
     def from_wire(cls, data: object) -> ResourceUploaded:
-        if not isinstance(data, dict):
-            raise PayloadError("resource-uploaded payload must be an object")
-        return cls(revision=_revision(data), resource=Resource.from_wire(data.get("resource")))
+        event = decode(data, wire.ResourceUploaded)
+        return cls(revision=event.revision, resource=Resource.of(event.resource))
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +82,8 @@ class ResourceDeleted:
 
     @classmethod
     def from_wire(cls, data: object) -> ResourceDeleted:
-        if not isinstance(data, dict):
-            raise PayloadError("resource-deleted payload must be an object")
-        return cls(revision=_revision(data), resource_id=get_str(data, "resourceId", max_len=200))
+        event = decode(data, wire.ResourceDeleted)
+        return cls(revision=event.revision, resource_id=event.resource_id)
 
 
 ResourceEvent = ResourceUploaded | ResourceDeleted
@@ -104,19 +97,9 @@ class Snapshot:
     @classmethod
     def from_wire(cls, data: object) -> Snapshot:
         """Parse the list answer; malformed rows are a malformed answer, not skipped."""
-        if not isinstance(data, dict):
-            raise PayloadError("resource list must be an object")
-        rows = data.get("resources")
-        if not isinstance(rows, list):
-            raise PayloadError("resources must be a list")
-        return cls(revision=_revision(data), resources=tuple(Resource.from_wire(r) for r in rows))
-
-
-def _revision(data: dict[str, object]) -> int:
-    rev = get_int(data, "revision")
-    if rev < 0:
-        raise PayloadError("revision must not be negative")
-    return rev
+        listing = decode(data, wire.ResourceList)
+        return cls(revision=listing.revision,
+                   resources=tuple(Resource.of(r) for r in listing.resources))
 
 
 class LedgerObserver(Protocol):

@@ -1,46 +1,29 @@
-"""Strict readers for wire payloads.
+"""Wire payloads into domain objects.
 
-Everything that arrives over the network is untrusted: a malformed payload
-raises :class:`PayloadError`, which callers log and drop, so bad input never
-reaches the models half-parsed.
+Everything that arrives over the network is untrusted. The shapes are declared
+once in :mod:`conference_gui.protocol` (shared with the server); :func:`decode`
+checks a payload against its type and raises :class:`PayloadError` on anything
+malformed, which callers log and drop, so bad input never reaches the models
+half-parsed. The ``from_wire`` constructors of the domain objects then only map
+the checked wire values to the domain's own classes (and parse times).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypeVar
+
+from conference_gui import protocol
+from conference_gui.protocol import PayloadError
+
+__all__ = ["PayloadError", "decode", "parse_time"]
+
+T = TypeVar("T")
 
 
-class PayloadError(ValueError):
-    """A payload that does not have the shape the wire contract promises."""
-
-
-def get_str(
-    data: dict[str, Any], key: str, *, max_len: int = 10_000, empty_ok: bool = False
-) -> str:
-    value = data.get(key)
-    if not isinstance(value, str):
-        raise PayloadError(f"{key} must be a string")
-    if not value and not empty_ok:
-        raise PayloadError(f"{key} must not be empty")
-    if len(value) > max_len:
-        raise PayloadError(f"{key} is longer than {max_len} characters")
-    return value
-
-
-def get_int(data: dict[str, Any], key: str) -> int:
-    value = data.get(key)
-    # bool is an int subclass; True is not a revision.
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise PayloadError(f"{key} must be an integer")
-    return value
-
-
-def get_bool(data: dict[str, Any], key: str, default: bool | None = None) -> bool:
-    value = data.get(key, default)
-    if not isinstance(value, bool):
-        raise PayloadError(f"{key} must be true or false")
-    return value
+def decode(data: object, kind: type[T]) -> T:
+    """``data`` (decoded JSON) as the protocol type ``kind``, or PayloadError."""
+    return protocol.convert(data, kind)
 
 
 def parse_time(value: object) -> datetime:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import socketio
@@ -23,6 +24,9 @@ from .resources import ResourceService
 from .rest import RestApi
 from .storage import DB_FILE, SqliteStorage, Storage
 from .testhooks import TestHooks
+from .transport import VideoServer
+
+log = logging.getLogger(__name__)
 
 CONTEXT = web.AppKey("conference_context", ServerContext)
 SOCKETS = web.AppKey("conference_sockets", VideoNamespace)
@@ -95,8 +99,13 @@ def build_app(config: ServerConfig) -> web.Application:
             manager = redis_manager(config.redis_url)
         except ValueError as exc:
             raise UnsupportedConfig(str(exc)) from None
-    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=[], logger=False,
-                               engineio_logger=False, client_manager=manager)
+    sio = VideoServer(
+        async_mode="aiohttp", cors_allowed_origins=[], logger=False, engineio_logger=False,
+        client_manager=manager,
+        max_http_buffer_size=config.max_socket_message_kb * 1024,
+        ping_interval=config.ping_interval, ping_timeout=config.ping_timeout,
+        max_queue_packets=config.max_queue_packets,
+        max_queue_bytes=config.max_queue_kb * 1024)
     sockets = VideoNamespace(ctx)
 
     async def left(session_id: str, user_id: str) -> None:  # a dead node's users (PostgreSQL)
@@ -122,8 +131,17 @@ def build_app(config: ServerConfig) -> web.Application:
 
 async def _open(app: web.Application) -> None:
     ctx = app[CONTEXT]
-    await asyncio.to_thread(ctx.blobs.prepare)
+    shared = ctx.config.database_url is not None  # several nodes may share the folder
+    temps = await asyncio.to_thread(ctx.blobs.prepare, shared=shared)
     await ctx.storage.open()
+    try:
+        known = await ctx.storage.resource_ids()
+        orphans = await asyncio.to_thread(ctx.blobs.sweep_orphans, known, shared=shared)
+    except BaseException:
+        await ctx.storage.close()
+        raise
+    if temps or orphans:
+        log.info("swept %d unfinished upload(s) and %d orphan file(s)", temps, orphans)
     try:
         await ctx.meetings.start()
         if ctx.config.redis_url:

@@ -14,6 +14,7 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,8 +22,9 @@ log = logging.getLogger(__name__)
 
 _ID_PATTERN = re.compile(r"[0-9a-f]{8,64}")
 _TEMP_SUFFIX = ".part"
-#: Temp files untouched this long belong to a dead process and are swept at start.
-STALE_TEMP_SECONDS = 3600.0
+#: With several nodes on one folder, temp files and orphans untouched this long belong
+#: to a dead process (a live upload writes at least every ``upload_stall_seconds``).
+STALE_SECONDS = 600.0
 
 
 class BlobStore:
@@ -30,19 +32,25 @@ class BlobStore:
         self.files_dir = root / "files"
         self.tmp_dir = root / "tmp"
 
-    def prepare(self) -> None:
-        """Create the folders and sweep stale temp files (blocking; run it off the loop).
+    def prepare(self, *, shared: bool) -> int:
+        """Create the folders and sweep temp files left by a crash (blocking; run it off
+        the loop); returns how many went.
 
-        Only *stale* temp files go: another node sharing the folder may be
+        Alone on the folder (SQLite) every temp file is a dead upload. With several
+        nodes on the folder (``shared``) only stale ones go: another node may be
         receiving an upload right now.
         """
         self.files_dir.mkdir(parents=True, exist_ok=True)
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
-        cutoff = time.time() - STALE_TEMP_SECONDS
-        for path in self.tmp_dir.glob(f"*{_TEMP_SUFFIX}"):
-            with contextlib.suppress(OSError):
-                if path.stat().st_mtime < cutoff:
-                    path.unlink()
+        return _sweep(self.tmp_dir.glob(f"*{_TEMP_SUFFIX}"),
+                      time.time() - STALE_SECONDS if shared else None)
+
+    def sweep_orphans(self, known: set[str], *, shared: bool) -> int:
+        """Delete stored bytes no resource row names (a crash between the file's rename
+        and the row's commit, or between a row's delete and the file's); blocking."""
+        orphans = (p for p in self.files_dir.iterdir()
+                   if p.is_file() and p.name not in known)
+        return _sweep(orphans, time.time() - STALE_SECONDS if shared else None)
 
     def path(self, resource_id: str) -> Path:
         if not _ID_PATTERN.fullmatch(resource_id):
@@ -61,6 +69,16 @@ class BlobStore:
             await asyncio.to_thread(path.unlink, True)
         except OSError:
             log.warning("could not remove %s; it is orphaned", path, exc_info=True)
+
+
+def _sweep(paths: Iterable[Path], older_than: float | None) -> int:
+    removed = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            if older_than is None or path.stat().st_mtime < older_than:
+                path.unlink()
+                removed += 1
+    return removed
 
 
 class TempBlob:

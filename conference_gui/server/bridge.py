@@ -14,6 +14,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from conference_gui import protocol as wire
+
 from .events import (
     CallMoved,
     ChatPosted,
@@ -29,7 +31,7 @@ from .events import (
     ResourceUploaded,
     SignalRelayed,
 )
-from .wire import JSON, chat_json, participant_json, poll_json, resource_json
+from .wire import JSON, chat_wire, out, participant_wire, poll_wire, resource_wire
 
 NAMESPACE = "/video"
 
@@ -41,31 +43,39 @@ def session_room(session_id: str) -> str:
 def to_emit(event: DomainEvent) -> tuple[str, JSON, str]:
     """``(event name, payload, room)`` for a domain event."""
     room = session_room(event.session_id)
+    payload: wire.Struct
     match event:
         case ResourceUploaded(resource=resource, revision=revision):
-            return "resource-uploaded", {"resource": resource_json(resource),
-                                         "revision": revision}, room
+            name = "resource-uploaded"
+            payload = wire.ResourceUploaded(resource=resource_wire(resource), revision=revision)
         case ResourceDeleted(resource_id=resource_id, revision=revision):
-            return "resource-deleted", {"resourceId": resource_id, "revision": revision}, room
+            name = "resource-deleted"
+            payload = wire.ResourceDeleted(resource_id=resource_id, revision=revision)
         case ParticipantJoined(participant=participant):
-            return "participant-joined", {"participant": participant_json(participant)}, room
+            name = "participant-joined"
+            payload = wire.ParticipantEvent(participant=participant_wire(participant))
         case ParticipantUpdated(participant=participant):
-            return "participant-updated", {"participant": participant_json(participant)}, room
+            name = "participant-updated"
+            payload = wire.ParticipantEvent(participant=participant_wire(participant))
         case ParticipantLeft(participant_id=participant_id):
-            return "participant-left", {"participantId": participant_id}, room
+            name = "participant-left"
+            payload = wire.ParticipantLeft(participant_id=participant_id)
         case ChatPosted(message=message):
-            return "chat-message", {"message": chat_json(message)}, room
+            name, payload = "chat-message", wire.ChatEvent(message=chat_wire(message))
         case PollCreated(poll=poll):
-            return "poll-created", {"poll": poll_json(poll)}, room
+            name, payload = "poll-created", wire.PollEvent(poll=poll_wire(poll))
         case PollUpdated(poll=poll):
-            return "poll-updated", {"poll": poll_json(poll)}, room
+            name, payload = "poll-updated", wire.PollEvent(poll=poll_wire(poll))
         case PollClosed(poll=poll):
-            return "poll-closed", {"poll": poll_json(poll)}, room
+            name, payload = "poll-closed", wire.PollEvent(poll=poll_wire(poll))
         case SignalRelayed(sender_id=sender, socket_id=socket_id, data=data):
-            return "signal", {"from": sender, "data": data}, socket_id
+            name, payload = "signal", wire.SignalEvent(from_=sender, data=data)
+            room = socket_id
         case CallMoved(socket_id=socket_id, call=call):
-            return "call-moved", {"call": call}, socket_id
-    raise TypeError(f"no emit for {type(event).__name__}")  # pragma: no cover
+            name, payload, room = "call-moved", wire.CallMoved(call=call), socket_id
+        case _:  # pragma: no cover
+            raise TypeError(f"no emit for {type(event).__name__}")
+    return name, out(payload), room
 
 
 #: Longest an emit may take. With Redis an emit is a PUBLISH; a Redis that stopped

@@ -46,8 +46,28 @@ def build_parser() -> argparse.ArgumentParser:
                         help="postgresql://USER@HOST:PORT/DB: sessions, resources and revisions "
                              "in PostgreSQL instead of SQLite in --data-dir (several nodes "
                              "share one database and one --data-dir)")
+    limits = parser.add_argument_group(
+        "limits", "what one participant cannot talk past (docs/RELIABILITY.md, Limits)")
+    for flag, kind, text in _LIMIT_FLAGS:
+        name = flag.removeprefix("--").replace("-", "_")
+        limits.add_argument(flag, type=kind, default=defaults[name].default,
+                            help=f"{text} (default: %(default)s)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
+
+
+_LIMIT_FLAGS: list[tuple[str, type, str]] = [
+    ("--meeting-quota-mb", float, "MiB of files one meeting may hold"),
+    ("--disk-quota-mb", float, "MiB of files all meetings together may hold"),
+    ("--upload-stall-seconds", float,
+     "an upload that brings less than 16 KiB in this many seconds is dropped"),
+    ("--max-socket-message-kb", int, "largest Socket.IO message accepted, KiB"),
+    ("--max-queue-kb", int, "KiB waiting to be sent to one connection before it is dropped"),
+    ("--max-signal-kb", int, "largest signal data relayed, KiB"),
+    ("--max-polls", int, "polls one meeting may hold"),
+    ("--join-chat-messages", int, "newest chat messages in a join ack"),
+    ("--connections-per-user", int, "live connections of one user per node"),
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,6 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_upload_mb=args.max_upload_mb,
             redis_url=args.redis_url or None,
             database_url=args.database_url or None,
+            **{flag.removeprefix("--").replace("-", "_"):
+               getattr(args, flag.removeprefix("--").replace("-", "_"))
+               for flag, _kind, _text in _LIMIT_FLAGS},
             # Test-only HTTP hooks (testhooks.py); deliberately no command-line flag.
             test_hooks=os.environ.get(ENV_SWITCH) == "1",
         )

@@ -30,10 +30,13 @@ STATUS_CODES: dict[int, str] = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "timeout",
     409: "conflict",
     413: "too_large",
     415: "unsupported_media_type",
+    410: "ended",
     422: "invalid",
+    429: "rate_limited",
     500: "internal",
     507: "insufficient_storage",
 }
@@ -47,6 +50,8 @@ class ApiError(Exception):
         self.status = status
         self.code = code
         self.message = message
+        #: extra HTTP headers for the answer (e.g. Retry-After)
+        self.headers: dict[str, str] | None = None
 
     def body(self) -> dict[str, Any]:
         return error_body(self.code, self.message)
@@ -79,7 +84,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         response = await handler(request)
     except ApiError as exc:
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
     except HttpProcessingError as exc:  # e.g. a malformed multipart part header
         status = exc.code if 400 <= exc.code < 600 else 400
         return error_response(status, code_for_status(status), exc.message or _reason(status))

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from conference_gui import protocol as wire
+
 from .meeting import ChatMessage, Participant, Poll
 from .storage import ResourceRecord
 
@@ -93,7 +95,7 @@ class CallMoved:
 
     session_id: str
     socket_id: str
-    call: dict[str, Any]  # the ``call`` object of the join ack, as it is now for that socket
+    call: wire.Call  # the ``call`` object of the join ack, as it is now for that socket
 
 
 DomainEvent = (

@@ -209,8 +209,24 @@ class Meeting:
         self.chat.append(message)
         return message
 
+    def chat_before(self, before: str | None, limit: int) -> tuple[list[ChatMessage], bool]:
+        """Up to ``limit`` messages before message ``before`` (None: the newest), oldest
+        first, and whether older ones exist."""
+        messages = list(self.chat)
+        end = len(messages)
+        if before is not None:
+            end = next((i for i, m in enumerate(messages) if m.id == before), -1)
+            if end < 0:
+                raise ApiError(404, "not_found", "No such chat message (it may be too old)")
+        start = max(0, end - limit)
+        return messages[start:end], start > 0
+
     # --- polls ------------------------------------------------------------
-    def create_poll(self, creator: Identity, question: str, options: list[str]) -> Poll:
+    def create_poll(self, creator: Identity, question: str, options: list[str],
+                    max_polls: int | None = None) -> Poll:
+        if max_polls is not None and len(self.polls) >= max_polls:
+            raise ApiError(409, "too_many_polls",
+                           f"This meeting has the most polls it may hold ({max_polls})")
         poll = Poll(new_id(), question, options, creator.user_id)
         self.polls[poll.id] = poll
         return poll
@@ -322,6 +338,11 @@ class MeetingRegistry:
     async def view(self, session_id: str) -> AsyncIterator[Meeting]:
         """The meeting, to read."""
         yield self.get(session_id)
+
+    async def chat_before(self, session_id: str, before: str | None, limit: int
+                          ) -> tuple[list[ChatMessage], bool]:
+        """Older chat (``chat-history``): see :meth:`Meeting.chat_before`."""
+        return self.get(session_id).chat_before(before, limit)
 
     def attach(self, on_left: Callable[[str, str], Awaitable[None]],
                on_evicted: Callable[[], Awaitable[None]],

@@ -22,11 +22,33 @@ _FALLBACK_FILENAME = "file"
 _INVISIBLE = frozenset(
     "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
 )
+#: Letters and marks that draw nothing, used to make blank or look-alike names:
+#: Hangul fillers, the braille blank, Khmer inherent vowels, the combining
+#: grapheme joiner, the Mongolian vowel separator.
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5\u034f\u180e")
+#: Format characters that are kept: ZWNJ and ZWJ (Persian, Indic scripts, emoji
+#: sequences). Every other format character (U+200B zero-width space, U+2060 word
+#: joiner, U+00AD soft hyphen, ...) is removed.
+_KEPT_FORMAT = frozenset("\u200c\u200d")
 _PATH_SEPARATORS = re.compile(r"[\\/]")
 
 
+def _is_tag(ch: str) -> bool:  # emoji tag sequences (subdivision flags)
+    return "\U000e0020" <= ch <= "\U000e007f"
+
+
 def _is_unsafe(ch: str) -> bool:
-    return ch in _INVISIBLE or unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp")
+    if ch in _INVISIBLE or ch in _FILLERS:
+        return True
+    category = unicodedata.category(ch)
+    if category == "Cf":
+        return ch not in _KEPT_FORMAT and not _is_tag(ch)
+    return category in ("Cc", "Cs", "Zl", "Zp")
+
+
+def has_visible(text: str) -> bool:
+    """Whether anything in ``text`` draws: a letter, digit, punctuation or symbol."""
+    return any(unicodedata.category(ch)[0] in "LNPS" and ch not in _FILLERS for ch in text)
 
 
 def strip_unsafe(text: str) -> str:
@@ -36,11 +58,13 @@ def strip_unsafe(text: str) -> str:
 
 
 def clean_display_name(raw: str, max_length: int = MAX_DISPLAY_NAME) -> str:
-    """A one-line name: whitespace runs collapsed, capped; ``""`` means unusable."""
+    """A one-line name: invisible characters removed, whitespace runs collapsed, capped;
+    ``""`` means unusable (nothing visible is left)."""
     text = unicodedata.normalize("NFC", raw)
     text = "".join(" " if ch.isspace() else ch for ch in text)
     text = " ".join(strip_unsafe(text).split())
-    return text[:max_length].strip()
+    text = text[:max_length].strip()
+    return text if has_visible(text) else ""
 
 
 def clean_title(raw: str) -> str:
@@ -48,7 +72,8 @@ def clean_title(raw: str) -> str:
 
 
 def clean_text(raw: str) -> str:
-    """Chat text: keeps line breaks and tabs, drops other control characters."""
+    """Chat text: keeps line breaks and tabs, drops other control and invisible characters
+    (callers refuse a text without :func:`has_visible` characters)."""
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
     return "".join(ch for ch in text if ch in "\n\t" or not _is_unsafe(ch))

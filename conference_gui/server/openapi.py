@@ -1,157 +1,86 @@
-"""``GET /api/openapi.json``: the REST part of wire contract v1 as an OpenAPI 3 document.
+"""``GET /api/openapi.json``: the REST part of the wire contract as an OpenAPI 3.1 document.
 
-Written by hand from ``docs/WIRE.md`` (not generated from the handlers), so a
-fuzzer that reads it checks the server against the contract rather than
-against itself. ``tests/reliability/test_fuzz_rest.py`` fuzzes every
-operation here and checks the answers against these schemas.
+The schemas are generated from the protocol's types (``conference_gui.protocol``,
+``msgspec.json.schema_components``) — the same types the server validates
+with and the client decodes with — so the document cannot drift from either.
+What is written here by hand is only the routing: paths, operations and which
+statuses each answers (``docs/WIRE.md``). ``tests/reliability/test_fuzz_rest.py``
+fuzzes every operation here and checks the answers against these schemas.
+
+The Socket.IO events are not HTTP operations; their payload schemas are in
+``components.schemas`` too, and ``x-socketio`` names them per event.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from conference_gui import __version__
+from conference_gui import protocol as wire
 
 PATH = "/api/openapi.json"
-
-_ID = {"type": "string", "minLength": 1}
-_REVISION = {"type": "integer", "minimum": 0}
+_REF = "#/components/schemas/{name}"
 _JSON = "application/json"
 
+_ID = {"type": "string", "minLength": 1}
+_SID = {"name": "sid", "in": "path", "required": True, "schema": _ID}
+_RID = {"name": "rid", "in": "path", "required": True, "schema": _ID}
+_BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+# Every route may also answer 405 (wrong method).
+_ANY = (405,)
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+#: Every type whose schema is in the document.
+_REST_TYPES: list[type[Any]] = [
+    wire.Error, wire.ServerInfo, wire.Ok, wire.CreateSessionBody, wire.JoinSessionBody,
+    wire.SessionCreated, wire.SessionJoined, wire.ResourceList, wire.ResourceStored,
+    wire.RevisionAnswer,
+]
 
 
-def _json_answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {_JSON: {"schema": schema}}}
+def _ref(kind: type[Any]) -> dict[str, str]:
+    return {"$ref": _REF.format(name=kind.__name__)}
+
+
+def _json_answer(description: str, kind: type[Any]) -> dict[str, Any]:
+    return {"description": description, "content": {_JSON: {"schema": _ref(kind)}}}
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
     return {str(s): {"$ref": "#/components/responses/Error"} for s in statuses}
 
 
-_SID = {"name": "sid", "in": "path", "required": True, "schema": _ID}
-_RID = {"name": "rid", "in": "path", "required": True, "schema": _ID}
-_BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
-# Every route may also answer 405 (wrong method) or 413 (JSON body over 1 MiB).
-_ANY = (405,)
+def _json_body(kind: type[Any]) -> dict[str, Any]:
+    return {"required": True, "content": {_JSON: {"schema": _ref(kind)}}}
 
-_SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "additionalProperties": False,
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "additionalProperties": False,
-                "properties": {
-                    "code": {"type": "string", "minLength": 1},
-                    "message": {"type": "string", "minLength": 1},
-                },
-            }
-        },
-    },
-    "Session": {
-        "type": "object",
-        "required": ["id", "title"],
-        "properties": {"id": _ID, "title": {"type": "string"}},
-    },
-    "Person": {
-        "type": "object",
-        "required": ["id", "name"],
-        "properties": {"id": _ID, "name": {"type": "string"}},
-    },
-    "Resource": {
-        "type": "object",
-        "required": ["id", "sessionId", "name", "size", "contentType", "uploadedBy", "uploadedAt"],
-        "properties": {
-            "id": _ID,
-            "sessionId": _ID,
-            "name": {"type": "string", "minLength": 1, "maxLength": 255},
-            "size": {"type": "integer", "minimum": 1},
-            "contentType": {"type": "string", "minLength": 1},
-            "uploadedBy": _ref("Person"),
-            "uploadedAt": {"type": "string", "format": "date-time"},
-        },
-    },
-    "CreateSession": {
-        "type": "object",
-        "required": ["title", "name"],
-        "properties": {"title": {"type": "string"}, "name": {"type": "string"}},
-    },
-    "JoinSession": {
-        "type": "object",
-        "required": ["name", "invite"],
-        "properties": {"name": {"type": "string"}, "invite": {"type": "string"}},
-    },
-}
 
 _PATHS: dict[str, Any] = {
     "/api/info": {
         "get": {
             "operationId": "info",
             "summary": "Server version and upload limit (addition)",
-            "responses": {
-                "200": _json_answer(
-                    "Server facts",
-                    {
-                        "type": "object",
-                        "required": ["version", "maxUploadBytes"],
-                        "properties": {
-                            "version": {"type": "string"},
-                            "maxUploadBytes": {"type": "integer", "minimum": 1},
-                        },
-                    },
-                ),
-                **_errors(*_ANY),
-            },
+            "responses": {"200": _json_answer("Server facts", wire.ServerInfo), **_errors(*_ANY)},
         }
     },
     "/api/health": {
         "get": {
             "operationId": "health",
             "summary": "Liveness (addition)",
-            "responses": {
-                "200": _json_answer(
-                    "Alive",
-                    {
-                        "type": "object",
-                        "required": ["ok"],
-                        "properties": {"ok": {"type": "boolean", "enum": [True]}},
-                    },
-                ),
-                **_errors(*_ANY),
-            },
+            "responses": {"200": _json_answer("Alive", wire.Ok), **_errors(*_ANY)},
         }
     },
     "/api/sessions": {
         "post": {
             "operationId": "createSession",
             "summary": "Create a meeting; the creator is its host",
-            "requestBody": {
-                "required": True,
-                "content": {_JSON: {"schema": _ref("CreateSession")}},
-            },
+            "requestBody": _json_body(wire.CreateSessionBody),
             "responses": {
-                "201": _json_answer(
-                    "Created",
-                    {
-                        "type": "object",
-                        "required": ["session", "userId", "token", "invite"],
-                        "properties": {
-                            "session": _ref("Session"),
-                            "userId": _ID,
-                            "token": {"type": "string"},
-                            "invite": {"type": "string"},
-                        },
-                    },
-                ),
-                **_errors(400, 413, 415, 422, *_ANY),
+                "201": _json_answer("Created", wire.SessionCreated),
+                **_errors(400, 413, 415, 422, 429, *_ANY),
             },
         }
     },
@@ -160,21 +89,10 @@ _PATHS: dict[str, Any] = {
         "post": {
             "operationId": "joinSession",
             "summary": "Join with the invite code; role participant",
-            "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("JoinSession")}}},
+            "requestBody": _json_body(wire.JoinSessionBody),
             "responses": {
-                "200": _json_answer(
-                    "Joined",
-                    {
-                        "type": "object",
-                        "required": ["session", "userId", "token"],
-                        "properties": {
-                            "session": _ref("Session"),
-                            "userId": _ID,
-                            "token": {"type": "string"},
-                        },
-                    },
-                ),
-                **_errors(400, 403, 404, 413, 415, 422, *_ANY),
+                "200": _json_answer("Joined", wire.SessionJoined),
+                **_errors(400, 403, 404, 410, 413, 415, 422, 429, *_ANY),
             },
         },
     },
@@ -185,18 +103,8 @@ _PATHS: dict[str, Any] = {
             "summary": "The session's resources, newest first, and their revision",
             "security": _BEARER,
             "responses": {
-                "200": _json_answer(
-                    "The list",
-                    {
-                        "type": "object",
-                        "required": ["revision", "resources"],
-                        "properties": {
-                            "revision": _REVISION,
-                            "resources": {"type": "array", "items": _ref("Resource")},
-                        },
-                    },
-                ),
-                **_errors(401, 403, 404, *_ANY),
+                "200": _json_answer("The list", wire.ResourceList),
+                **_errors(401, 403, 404, 410, *_ANY),
             },
         },
         "post": {
@@ -216,15 +124,8 @@ _PATHS: dict[str, Any] = {
                 },
             },
             "responses": {
-                "201": _json_answer(
-                    "Stored",
-                    {
-                        "type": "object",
-                        "required": ["resource", "revision"],
-                        "properties": {"resource": _ref("Resource"), "revision": _REVISION},
-                    },
-                ),
-                **_errors(400, 401, 403, 404, 413, 415, 422, 507, *_ANY),
+                "201": _json_answer("Stored", wire.ResourceStored),
+                **_errors(400, 401, 403, 404, 408, 410, 413, 415, 422, 429, 507, *_ANY),
             },
         },
     },
@@ -245,7 +146,7 @@ _PATHS: dict[str, Any] = {
                     },
                     "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
                 },
-                **_errors(401, 403, 404, *_ANY),
+                **_errors(401, 403, 404, 410, *_ANY),
             },
         },
     },
@@ -256,43 +157,55 @@ _PATHS: dict[str, Any] = {
             "summary": "Delete (uploader or host only)",
             "security": _BEARER,
             "responses": {
-                "200": _json_answer(
-                    "Deleted",
-                    {
-                        "type": "object",
-                        "required": ["revision"],
-                        "properties": {"revision": _REVISION},
-                    },
-                ),
-                **_errors(401, 403, 404, *_ANY),
+                "200": _json_answer("Deleted", wire.RevisionAnswer),
+                **_errors(401, 403, 404, 410, *_ANY),
             },
         },
     },
 }
 
 
+@functools.cache
+def _components() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The schemas of every type, and which schema each Socket.IO event carries."""
+    events = sorted({*wire.CLIENT_EVENTS.values(), *wire.SERVER_EVENTS.values(),
+                     *wire.CLIENT_ACKS.values()}, key=lambda t: t.__name__)
+    _, schemas = msgspec.json.schema_components([*_REST_TYPES, *events], ref_template=_REF)
+    socketio = {
+        "namespace": "/video",
+        "clientToServer": {
+            name: {"payload": _ref(kind), "ack": {"oneOf": [_ref(wire.CLIENT_ACKS[name]),
+                                                            _ref(wire.Error)]}}
+            for name, kind in wire.CLIENT_EVENTS.items()
+        },
+        "serverToClient": {name: {"payload": _ref(kind)}
+                           for name, kind in wire.SERVER_EVENTS.items()},
+    }
+    return schemas, socketio
+
+
 def openapi_document() -> dict[str, Any]:
     """The document, fresh each call (callers may mutate it)."""
-    import copy
-
+    schemas, socketio = _components()
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {
-            "title": "conference-gui reference server — wire contract v1 (REST)",
+            "title": "conference-gui reference server — wire contract (REST)",
             "version": __version__,
             "description": "Every 4xx/5xx answer is an Error object. Socket.IO "
-            "(namespace /video) is described in docs/WIRE.md.",
+            "(namespace /video) is described in docs/WIRE.md; its payload schemas are "
+            "in components.schemas and listed per event under x-socketio.",
         },
         "paths": copy.deepcopy(_PATHS),
         "components": {
-            "schemas": copy.deepcopy(_SCHEMAS),
-            "responses": {
-                "Error": _json_answer("Refused; show `message`, branch on `code`", _ref("Error"))
-            },
+            "schemas": copy.deepcopy(schemas),
+            "responses": {"Error": _json_answer("Refused; show `message`, branch on `code`",
+                                                wire.Error)},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },
         },
+        "x-socketio": copy.deepcopy(socketio),
     }
 
 

@@ -29,6 +29,7 @@ from contextlib import asynccontextmanager
 import psycopg
 from psycopg.types.json import Jsonb
 
+from .errors import ApiError
 from .ids import new_id
 from .meeting import CHAT_HISTORY, CallMove, ChatMessage, Meeting, MeetingRegistry
 from .pg_storage import PostgresStorage
@@ -108,6 +109,28 @@ class PgMeetingRegistry(MeetingRegistry):
         state = (rows[0][0] if rows else None) or {}
         chat = [ChatMessage(*row[1:]) for row in rows if row[1] is not None]
         yield Meeting.from_state(session_id, state, chat)
+
+    async def chat_before(self, session_id: str, before: str | None, limit: int
+                          ) -> tuple[list[ChatMessage], bool]:
+        async with self._storage.connection() as conn:
+            if before is None:
+                cur = await conn.execute(
+                    "SELECT id, sender_id, sender_name, text, sent_at FROM chat_messages "
+                    "WHERE session_id = %s ORDER BY seq DESC LIMIT %s", (session_id, limit + 1))
+            else:
+                found = await (await conn.execute(
+                    "SELECT seq FROM chat_messages WHERE session_id = %s AND id = %s",
+                    (session_id, before))).fetchone()
+                if found is None:
+                    raise ApiError(404, "not_found", "No such chat message")
+                cur = await conn.execute(
+                    "SELECT id, sender_id, sender_name, text, sent_at FROM chat_messages "
+                    "WHERE session_id = %s AND seq < %s ORDER BY seq DESC LIMIT %s",
+                    (session_id, found[0], limit + 1))
+            rows = await cur.fetchall()
+        messages = [ChatMessage(*row) for row in rows[:limit]]
+        messages.reverse()
+        return messages, len(rows) > limit
 
     # --- node liveness ----------------------------------------------------------
     async def start(self) -> None:

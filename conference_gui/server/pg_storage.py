@@ -259,6 +259,20 @@ class PostgresStorage:
             )
         return revision
 
+    async def usage(self, session_id: str) -> tuple[int, int]:
+        async with self._conn() as conn:
+            cur = await conn.execute(
+                "SELECT COALESCE(SUM(size) FILTER (WHERE session_id = %s), 0), "
+                "COALESCE(SUM(size), 0) FROM resources", (session_id,))
+            row = await cur.fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    async def resource_ids(self) -> set[str]:
+        async with self._conn() as conn:
+            cur = await conn.execute("SELECT id FROM resources")
+            return {row[0] for row in await cur.fetchall()}
+
     async def delete_resource(self, session_id: str, resource_id: str) -> int | None:
         async with self._conn() as conn, conn.transaction():
             # Session row first, like add_resource: one lock order, no deadlock.

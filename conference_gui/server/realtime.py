@@ -9,11 +9,15 @@ them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs
 
+import msgspec
 import socketio
+
+from conference_gui import protocol as wire
 
 from .auth import Identity
 from .bridge import NAMESPACE, session_room
@@ -30,25 +34,16 @@ from .events import (
     PollUpdated,
     SignalRelayed,
 )
-from .meeting import CallMove, Media
-from .names import clean_display_name, clean_text
-from .validation import (
-    expect_object,
-    get_bool,
-    get_int,
-    get_object,
-    get_str,
-    get_str_list,
-    non_blank,
-)
-from .wire import JSON, chat_json, participant_json, poll_json
+from .limits import RateLimiter
+from .meeting import CallMove, ChatMessage, Media
+from .names import clean_display_name, clean_text, has_visible
+from .transport import UNDECODABLE
+from .validation import non_blank, parse
+from .wire import chat_wire, out, participant_wire, poll_wire
 
 log = logging.getLogger(__name__)
 
-MAX_CHAT_LENGTH = 4000
-MAX_QUESTION_LENGTH = 500
-MAX_OPTION_LENGTH = 200
-MIN_OPTIONS, MAX_OPTIONS = 2, 10
+MAX_CHAT_LENGTH = wire.MAX_CHAT_LENGTH
 
 
 class ConnectRefused(socketio.exceptions.ConnectionRefusedError):
@@ -69,6 +64,22 @@ class SocketState:
     key: str = ""
 
 
+def _depth(value: object, limit: int) -> int:
+    """How deeply ``value`` nests (stops counting past ``limit``); no recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        deepest = max(deepest, level)
+        if deepest > limit:
+            return deepest
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def _query_value(environ: dict[str, Any], key: str) -> str | None:
     values = parse_qs(environ.get("QUERY_STRING", "")).get(key)
     return values[0] if values else None
@@ -78,8 +89,15 @@ class VideoNamespace(socketio.AsyncNamespace):
     def __init__(self, ctx: ServerContext) -> None:
         super().__init__(NAMESPACE)
         self._ctx = ctx
+        config = ctx.config
+        #: per event: a token bucket per participant (session id, user id)
+        self._rates = {event: RateLimiter(rate, burst)
+                       for event, (rate, burst) in config.event_rates.items()}
+        #: live connections per (session id, user id) on this node
+        self._connections: dict[tuple[str, str], int] = {}
         # join-session is handled apart: it is the one event allowed before joining.
-        self._events = {
+        # Each payload is decoded into its protocol type (wire.CLIENT_EVENTS) first.
+        self._events: dict[str, Callable[[SocketState, Any], Awaitable[Any]]] = {
             "raise-hand": self.on_raise_hand,
             "lower-hand": self.on_lower_hand,
             "chat-message": self.on_chat_message,
@@ -89,7 +107,9 @@ class VideoNamespace(socketio.AsyncNamespace):
             "signal": self.on_signal,
             "media-state": self.on_media_state,
             "call-claim": self.on_call_claim,
+            "chat-history": self.on_chat_history,
         }
+        assert set(self._events) | {"join-session"} == set(wire.CLIENT_EVENTS)
 
     # --- dispatch -------------------------------------------------------------
     async def trigger_event(self, event: str, *args: Any) -> Any:
@@ -100,19 +120,37 @@ class VideoNamespace(socketio.AsyncNamespace):
             return await self.on_disconnect(*args)
         sid: str = args[0]
         payload = args[1] if len(args) > 1 else None
+        if event == UNDECODABLE:
+            return error_body("bad_request", "The message could not be decoded: not JSON, "
+                              "or nested too deeply")
         handler = self._events.get(event)
         if handler is None and event != "join-session":
-            return error_body("unknown_event", f"Unknown event {event!r}")
+            return error_body("unknown_event", f"Unknown event {event[:100]!r}")
+        kind = wire.CLIENT_EVENTS[event]
         try:
             if handler is None:
-                return await self.on_join_session(sid, payload)
+                join = parse(payload, wire.JoinSession)
+                state = await self._state(sid)
+                if state is not None:
+                    self._check_rate(state, event)
+                return out(await self.on_join_session(sid, join))
             state = await self._joined(sid)
-            return await handler(state, payload)
+            # Malformed payloads are refused before they count: they cost a parse only.
+            body = parse(payload, kind)
+            self._check_rate(state, event)
+            return out(await handler(state, body))
         except ApiError as exc:
             return exc.body()
         except Exception:
             log.exception("event %r failed", event)
             return error_body("internal", "Internal server error")
+
+    def _check_rate(self, state: SocketState, event: str) -> None:
+        limiter = self._rates.get(event)
+        identity = state.identity
+        if limiter is not None and not limiter.allow((identity.session_id, identity.user_id)):
+            raise ApiError(429, "rate_limited",
+                           f"Too many '{event}' messages; wait a moment and try again")
 
     async def _state(self, sid: str) -> SocketState | None:
         try:
@@ -150,11 +188,27 @@ class VideoNamespace(socketio.AsyncNamespace):
             None, identity.user_id
         ):
             raise ConnectRefused("unauthorized", "The token does not open this session")
+        who = (identity.session_id, identity.user_id)
+        limit = self._ctx.config.connections_per_user
+        if self._connections.get(who, 0) >= limit:
+            raise ConnectRefused("too_many_connections",
+                                 f"This sign-in already has {limit} connections to the meeting")
+        self._connections[who] = self._connections.get(who, 0) + 1
         await self.save_session(sid, SocketState(identity))
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         state = await self._state(sid)
-        if state is None or not state.joined:
+        if state is None:
+            return
+        who = (state.identity.session_id, state.identity.user_id)
+        left_here = self._connections.get(who, 1) - 1
+        if left_here > 0:
+            self._connections[who] = left_here
+        else:
+            self._connections.pop(who, None)
+            for limiter in self._rates.values():
+                limiter.forget(who)
+        if not state.joined:
             return
         session_id, user_id = state.identity.session_id, state.identity.user_id
         async with self._ctx.meetings.edit(session_id) as meeting:
@@ -173,9 +227,9 @@ class VideoNamespace(socketio.AsyncNamespace):
         """
         return "mesh"
 
-    def call_json(self, session_id: str, active: bool) -> JSON:
+    def call_json(self, session_id: str, active: bool) -> wire.Call:
         """The ``call`` object of the join ack and of ``call-moved``."""
-        return {"mode": self.call_mode(session_id), "active": active}
+        return wire.Call(mode=self.call_mode(session_id), active=active)
 
     async def publish_call_move(self, session_id: str, move: CallMove) -> None:
         """Tell the connections whose call status changed, and everyone of a media reset."""
@@ -194,10 +248,8 @@ class VideoNamespace(socketio.AsyncNamespace):
                 await self._ctx.bus.publish(ParticipantUpdated(session_id, snapshot))
 
     # --- events ---------------------------------------------------------------
-    async def on_join_session(self, sid: str, payload: object) -> JSON:
-        body = expect_object(payload)
-        requested = get_str(body, "sessionId")
-        take_call = get_bool(body, "takeCall") if "takeCall" in body else True
+    async def on_join_session(self, sid: str, body: wire.JoinSession) -> wire.JoinAck:
+        requested, take_call = body.session_id, body.take_call
         state = await self._state(sid)
         if state is None:  # pragma: no cover - connect always saves a state
             raise ApiError(401, "unauthorized", "Not authenticated")
@@ -234,84 +286,100 @@ class VideoNamespace(socketio.AsyncNamespace):
                 await self.publish_call_move(identity.session_id, replace(move, gained=None))
         revision = await self._ctx.storage.revision(identity.session_id)
         async with meetings.view(identity.session_id) as meeting:
-            return {
-                "self": participant_json(meeting.participant(identity.user_id)),
-                "participants": [participant_json(p) for p in meeting.participants.values()],
-                "resourceRevision": revision,
-                "polls": [poll_json(p, identity.user_id) for p in meeting.polls.values()],
-                "chat": [chat_json(m) for m in meeting.chat],
-                "call": self.call_json(
+            chat, chat_more = self._recent_chat(list(meeting.chat))
+            return wire.JoinAck(
+                self_=participant_wire(meeting.participant(identity.user_id)),
+                participants=[participant_wire(p) for p in meeting.participants.values()],
+                resource_revision=revision,
+                polls=[poll_wire(p, identity.user_id) for p in meeting.polls.values()],
+                chat=[chat_wire(m) for m in chat],
+                chat_more=chat_more,
+                call=self.call_json(
                     identity.session_id,
                     meeting.is_call_connection(identity.user_id, state.key)),
-            }
+            )
 
-    async def on_raise_hand(self, state: SocketState, payload: object) -> JSON:
-        raised = get_bool(expect_object(payload), "raised")
-        await self._set_hand(state.identity.session_id, state.identity.user_id, raised)
-        return {"ok": True}
+    def _recent_chat(self, chat: list[ChatMessage]) -> tuple[list[ChatMessage], bool]:
+        """The newest messages that fit the join ack's budget, oldest first; and whether
+        older ones were left out (the client fetches them with ``chat-history``)."""
+        config = self._ctx.config
+        budget = config.join_chat_kb * 1024
+        taken = 0
+        for message in reversed(chat):
+            cost = len(message.text.encode()) + len(message.sender_name.encode()) + 160
+            if taken == config.join_chat_messages or cost > budget:
+                break
+            budget -= cost
+            taken += 1
+        kept = chat[len(chat) - taken:] if taken else []
+        return kept, taken < len(chat)
 
-    async def on_lower_hand(self, state: SocketState, payload: object) -> JSON:
-        participant_id = get_str(expect_object(payload), "participantId")
+    async def on_chat_history(self, state: SocketState, body: wire.ChatHistory
+                              ) -> wire.ChatHistoryAck:
+        messages, more = await self._ctx.meetings.chat_before(
+            state.identity.session_id, body.before, body.limit)
+        return wire.ChatHistoryAck(messages=[chat_wire(m) for m in messages], more=more)
+
+    async def on_raise_hand(self, state: SocketState, body: wire.RaiseHand) -> wire.Ok:
+        await self._set_hand(state.identity.session_id, state.identity.user_id, body.raised)
+        return wire.Ok()
+
+    async def on_lower_hand(self, state: SocketState, body: wire.LowerHand) -> wire.Ok:
+        participant_id = body.participant_id
         if not state.identity.is_host:
             raise ApiError(403, "forbidden", "Only the host can lower someone's hand")
         await self._set_hand(state.identity.session_id, participant_id, False)
-        return {"ok": True}
+        return wire.Ok()
 
-    async def on_chat_message(self, state: SocketState, payload: object) -> JSON:
-        text = clean_text(get_str(expect_object(payload), "text"))
-        non_blank(text, "text")
+    async def on_chat_message(self, state: SocketState, body: wire.ChatSend) -> wire.ChatAck:
+        text = clean_text(body.text)
+        if not has_visible(text):
+            raise ApiError(422, "invalid", "'text' must contain something visible")
         if len(text) > MAX_CHAT_LENGTH:
             raise ApiError(422, "invalid", f"'text' must be at most {MAX_CHAT_LENGTH} characters")
         session_id = state.identity.session_id
         async with self._ctx.meetings.edit(session_id) as meeting:
             message = meeting.post(state.identity, text)
         await self._ctx.bus.publish(ChatPosted(session_id, message))
-        return {"message": chat_json(message)}
+        return wire.ChatAck(message=chat_wire(message))
 
-    async def on_poll_create(self, state: SocketState, payload: object) -> JSON:
-        body = expect_object(payload)
-        question = clean_display_name(
-            get_str(body, "question", max_length=MAX_QUESTION_LENGTH), MAX_QUESTION_LENGTH
-        )
+    async def on_poll_create(self, state: SocketState, body: wire.PollCreate) -> wire.PollAck:
+        # Count and lengths are checked by the type (wire.PollCreate).
+        question = clean_display_name(body.question, wire.MAX_QUESTION_LENGTH)
         non_blank(question, "question")
-        raw_options = get_str_list(body, "options")
-        if not MIN_OPTIONS <= len(raw_options) <= MAX_OPTIONS:
-            raise ApiError(422, "invalid", f"A poll has {MIN_OPTIONS}..{MAX_OPTIONS} options")
-        if any(len(o) > MAX_OPTION_LENGTH for o in raw_options):
-            raise ApiError(422, "invalid", f"Options are at most {MAX_OPTION_LENGTH} characters")
-        options = [clean_display_name(o, MAX_OPTION_LENGTH) for o in raw_options]
+        options = [clean_display_name(o, wire.MAX_OPTION_LENGTH) for o in body.options]
         if not all(options):
             raise ApiError(422, "invalid", "Options must not be blank")
         if len({o.casefold() for o in options}) != len(options):
             raise ApiError(422, "invalid", "Options must differ from each other")
         session_id = state.identity.session_id
         async with self._ctx.meetings.edit(session_id) as meeting:
-            poll = meeting.create_poll(state.identity, question, options).snapshot()
+            poll = meeting.create_poll(state.identity, question, options,
+                                       self._ctx.config.max_polls).snapshot()
         await self._ctx.bus.publish(PollCreated(session_id, poll))
-        return {"poll": poll_json(poll, state.identity.user_id)}
+        return wire.PollAck(poll=poll_wire(poll, state.identity.user_id))
 
-    async def on_poll_vote(self, state: SocketState, payload: object) -> JSON:
-        body = expect_object(payload)
-        poll_id, option = get_str(body, "pollId"), get_int(body, "option")
+    async def on_poll_vote(self, state: SocketState, body: wire.PollVote) -> wire.PollAck:
+        poll_id, option = body.poll_id, body.option
         session_id = state.identity.session_id
         async with self._ctx.meetings.edit(session_id) as meeting:
             poll = meeting.vote(state.identity, poll_id, option).snapshot()
         await self._ctx.bus.publish(PollUpdated(session_id, poll))
-        return {"poll": poll_json(poll, state.identity.user_id)}
+        return wire.PollAck(poll=poll_wire(poll, state.identity.user_id))
 
-    async def on_poll_close(self, state: SocketState, payload: object) -> JSON:
-        poll_id = get_str(expect_object(payload), "pollId")
+    async def on_poll_close(self, state: SocketState, body: wire.PollClose) -> wire.PollAck:
+        poll_id = body.poll_id
         session_id = state.identity.session_id
         async with self._ctx.meetings.edit(session_id) as meeting:
             poll, changed = meeting.close_poll(state.identity, poll_id)
             poll = poll.snapshot()
         if changed:
             await self._ctx.bus.publish(PollClosed(session_id, poll))
-        return {"poll": poll_json(poll, state.identity.user_id)}
+        return wire.PollAck(poll=poll_wire(poll, state.identity.user_id))
 
-    async def on_signal(self, state: SocketState, payload: object) -> JSON:
-        body = expect_object(payload)
-        recipient, data = get_str(body, "to"), get_object(body, "data")
+    async def on_signal(self, state: SocketState, body: wire.SignalSend) -> wire.Ok:
+        recipient, data = body.to, body.data
+        self._check_signal_size(data)
         identity = state.identity
         if recipient == identity.user_id:
             raise ApiError(422, "invalid", "A participant cannot signal itself")
@@ -327,11 +395,20 @@ class VideoNamespace(socketio.AsyncNamespace):
         await self._ctx.bus.publish(SignalRelayed(
             identity.session_id, identity.user_id, recipient,
             self._ctx.meetings.socket_id(target), data))
-        return {"ok": True}
+        return wire.Ok()
 
-    async def on_media_state(self, state: SocketState, payload: object) -> JSON:
-        body = expect_object(payload)
-        media = Media(get_bool(body, "audio"), get_bool(body, "video"), get_bool(body, "screen"))
+    def _check_signal_size(self, data: dict[str, Any]) -> None:
+        config = self._ctx.config
+        if _depth(data, config.max_signal_depth) > config.max_signal_depth:
+            raise ApiError(413, "too_large",
+                           f"Signal data nests deeper than {config.max_signal_depth} levels")
+        size = len(msgspec.json.encode(data))
+        if size > config.max_signal_kb * 1024:
+            raise ApiError(413, "too_large",
+                           f"Signal data is {size} bytes; at most {config.max_signal_kb} KiB")
+
+    async def on_media_state(self, state: SocketState, body: wire.MediaState) -> wire.Ok:
+        media = Media(body.audio, body.video, body.screen)
         session_id = state.identity.session_id
         async with self._ctx.meetings.edit(session_id) as meeting:
             participant = meeting.set_media(state.identity.user_id, state.key, media).snapshot()
@@ -339,17 +416,16 @@ class VideoNamespace(socketio.AsyncNamespace):
         # when nothing changed: a client that re-announces after a reconnect is
         # answered the same way as one announcing a change.
         await self._ctx.bus.publish(ParticipantUpdated(session_id, participant))
-        return {"ok": True}
+        return wire.Ok()
 
-    async def on_call_claim(self, state: SocketState, payload: object) -> JSON:
+    async def on_call_claim(self, state: SocketState, body: wire.Empty) -> wire.CallAck:
         """Move the user's call to this connection ("Use this window")."""
-        expect_object(payload)
         session_id = state.identity.session_id
         async with self._ctx.meetings.edit(session_id) as meeting:
             move = meeting.claim_call(state.identity.user_id, state.key)
         if move is not None:
             await self.publish_call_move(session_id, replace(move, gained=None))
-        return {"call": self.call_json(session_id, True)}
+        return wire.CallAck(call=self.call_json(session_id, True))
 
     # --- server-side views and controls (runner, test hooks) ------------------
     async def _socket_ids(self, session_id: str | None) -> list[tuple[str, str]]:

@@ -86,6 +86,14 @@ class Storage(Protocol):
         """Delete and bump the revision atomically; ``None`` if there was no such resource."""
         ...
 
+    async def usage(self, session_id: str) -> tuple[int, int]:
+        """Bytes of the session's files, and of all files."""
+        ...
+
+    async def resource_ids(self) -> set[str]:
+        """The ids of every resource (the orphan sweep at start)."""
+        ...
+
     def ordered(self, session_id: str) -> AbstractAsyncContextManager[None]:
         """Hold this while changing a session's resources *and* publishing the change.
 
@@ -241,6 +249,19 @@ class SqliteStorage:
             return revision
 
         return await self._call(run)
+
+    async def usage(self, session_id: str) -> tuple[int, int]:
+        def run(conn: sqlite3.Connection) -> tuple[int, int]:
+            mine, total = conn.execute(
+                "SELECT COALESCE(SUM(CASE WHEN session_id = ? THEN size END), 0), "
+                "COALESCE(SUM(size), 0) FROM resources", (session_id,)).fetchone()
+            return int(mine), int(total)
+
+        return await self._call(run)
+
+    async def resource_ids(self) -> set[str]:
+        return await self._call(
+            lambda conn: {row[0] for row in conn.execute("SELECT id FROM resources")})
 
     async def delete_resource(self, session_id: str, resource_id: str) -> int | None:
         def run(conn: sqlite3.Connection) -> int | None:

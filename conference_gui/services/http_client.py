@@ -27,8 +27,9 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests_toolbelt.multipart.encoder import MultipartEncoder, MultipartEncoderMonitor
 
+from conference_gui import protocol as wire
 from conference_gui.domain.resources import Resource, Snapshot
-from conference_gui.domain.wire import PayloadError, get_int, get_str
+from conference_gui.domain.wire import PayloadError, decode
 
 log = logging.getLogger(__name__)
 
@@ -165,9 +166,8 @@ class ApiClient:
     async def info(self) -> ServerInfo:
         data = await self._run(lambda: self._json("GET", "/api/info"))
         try:
-            return ServerInfo(
-                version=get_str(data, "version"), max_upload_bytes=get_int(data, "maxUploadBytes")
-            )
+            info = decode(data, wire.ServerInfo)
+            return ServerInfo(version=info.version, max_upload_bytes=info.max_upload_bytes)
         except PayloadError as exc:
             raise ApiError(0, "bad_answer", f"The server answered /api/info badly: {exc}") from exc
 
@@ -187,16 +187,16 @@ class ApiClient:
 
     def _credentials(self, data: dict[str, Any], invite: object) -> Credentials:
         try:
-            session = data["session"]
+            joined = decode(data, wire.SessionJoined)
             return Credentials(
                 server_url=self.server_url,
-                session_id=get_str(session, "id"),
-                session_title=get_str(session, "title", empty_ok=True),
-                user_id=get_str(data, "userId"),
-                token=get_str(data, "token"),
+                session_id=joined.session.id,
+                session_title=joined.session.title,
+                user_id=joined.user_id,
+                token=joined.token,
                 invite=invite if isinstance(invite, str) else None,
             )
-        except (KeyError, TypeError, PayloadError) as exc:
+        except PayloadError as exc:
             raise ApiError(0, "bad_answer", f"The server answered badly: {exc}") from exc
 
     # -- resources --------------------------------------------------------
@@ -212,7 +212,7 @@ class ApiClient:
             lambda: self._json("DELETE", f"/api/sessions/{session_id}/resources/{resource_id}")
         )
         try:
-            return get_int(data, "revision")
+            return decode(data, wire.RevisionAnswer).revision
         except PayloadError as exc:
             raise ApiError(0, "bad_answer", str(exc)) from exc
 
@@ -229,7 +229,8 @@ class ApiClient:
         cancel = cancel or CancelToken()
         data = await self._run(lambda: self._upload_blocking(session_id, path, throttle, cancel))
         try:
-            return Resource.from_wire(data.get("resource")), get_int(data, "revision")
+            stored = decode(data, wire.ResourceStored)
+            return Resource.of(stored.resource), stored.revision
         except PayloadError as exc:
             raise ApiError(0, "bad_answer", f"The upload answer was malformed: {exc}") from exc
 

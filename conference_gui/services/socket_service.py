@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 import socketio
 from PySide6.QtCore import QCoreApplication, QObject, Signal, SignalInstance
 
+from conference_gui import protocol as wire
 from conference_gui.domain.call import CallInfo, MediaState
 from conference_gui.domain.meeting import (
     ChatMessage,
@@ -33,10 +34,10 @@ from conference_gui.domain.meeting import (
     Participant,
     Poll,
     SignalMessage,
-    call_from_wire,
+    call_of,
 )
 from conference_gui.domain.resources import ResourceDeleted, ResourceUploaded
-from conference_gui.domain.wire import PayloadError, get_str
+from conference_gui.domain.wire import PayloadError, decode
 
 log = logging.getLogger(__name__)
 
@@ -376,33 +377,23 @@ def _loop() -> asyncio.AbstractEventLoop:
 
 
 def _participant(data: object) -> Participant:
-    if not isinstance(data, dict):
-        raise PayloadError("payload must be an object")
-    return Participant.from_wire(data.get("participant"))
+    return Participant.of(decode(data, wire.ParticipantEvent).participant)
 
 
 def _participant_id(data: object) -> str:
-    if not isinstance(data, dict):
-        raise PayloadError("payload must be an object")
-    return get_str(data, "participantId", max_len=200)
+    return decode(data, wire.ParticipantLeft).participant_id
 
 
 def _chat(data: object) -> ChatMessage:
-    if not isinstance(data, dict):
-        raise PayloadError("payload must be an object")
-    return ChatMessage.from_wire(data.get("message"))
+    return ChatMessage.of(decode(data, wire.ChatEvent).message)
 
 
 def _poll(data: object) -> Poll:
-    if not isinstance(data, dict):
-        raise PayloadError("payload must be an object")
-    return Poll.from_wire(data.get("poll"))
+    return Poll.of(decode(data, wire.PollEvent).poll)
 
 
 def _call_moved(data: object) -> CallInfo:
-    if not isinstance(data, dict):
-        raise PayloadError("payload must be an object")
-    return call_from_wire(data.get("call"))
+    return call_of(decode(data, wire.CallMoved).call)
 
 
 def _raise_ack_error(ack: object) -> None:

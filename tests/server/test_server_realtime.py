@@ -110,7 +110,8 @@ def test_join_session_ack(api: Api) -> None:
         async with Peer(api.url, host) as peer:
             ack = await peer.join()
             assert set(ack) == {"self", "participants", "resourceRevision", "polls", "chat",
-                                "call"}
+                                "chatMore", "call"}
+            assert ack["chatMore"] is False
             me = {"id": host.user_id, "name": "Ann", "role": "host", "handRaised": False,
                   "handRaisedAt": None,
                   "media": {"audio": False, "video": False, "screen": False}}
@@ -416,11 +417,13 @@ def test_resource_events_carry_the_revision(api: Api) -> None:
 def test_concurrent_uploads_arrive_as_events_in_revision_order(api: Api) -> None:
     host = api.create()
     guest = api.join(host)
+    # Five people, four uploads each at once (the most one person may send at once).
+    uploaders = [host, guest, *(api.join(host, f"P{i}") for i in range(3))]
 
     def upload_all() -> list[int]:
         with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
             return [r["revision"] for r in pool.map(
-                lambda i: api.upload_ok(host if i % 2 else guest, f"{i}.txt", b"x"), range(20))]
+                lambda i: api.upload_ok(uploaders[i % 5], f"{i}.txt", b"x"), range(20))]
 
     async def main() -> None:
         async with Peer(api.url, guest) as listener:

@@ -1,0 +1,352 @@
+"""Every JSON shape of the wire contract, declared once (SPEC section 2, v1 and v2,
+and the additions in docs/WIRE.md).
+
+The server validates what it receives with these types and builds what it sends
+with them; the client decodes what it receives with the same types; the OpenAPI
+document is generated from them. Unknown fields are ignored everywhere (a newer
+peer may add keys); only the error object is closed.
+
+Field names are the wire's (``rename="camel"``); ``from`` and ``self`` are Python
+keywords and are renamed by hand. Lengths are generous sanity bounds for what
+anyone may send; the server's own, tighter rules (display names of 64
+characters after cleaning, ...) are applied by the server after decoding.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from msgspec import UNSET, Meta, Struct, UnsetType, field
+
+# --- building blocks ----------------------------------------------------------------
+
+Id = Annotated[str, Meta(min_length=1, max_length=200, description="An opaque id")]
+Name = Annotated[str, Meta(min_length=1, max_length=1024)]
+#: An ISO-8601 UTC time; kept as text so what the server wrote is what is sent.
+Timestamp = Annotated[str, Meta(min_length=1, max_length=64,
+                                extra_json_schema={"format": "date-time"})]
+Revision = Annotated[int, Meta(ge=0)]
+Role = Literal["host", "participant"]
+#: Raw text fields of requests, before the server cleans them (display names, titles).
+RawField = Annotated[str, Meta(max_length=1000)]
+
+MAX_QUESTION_LENGTH = 500
+MAX_OPTION_LENGTH = 200
+MIN_OPTIONS, MAX_OPTIONS = 2, 10
+MAX_CHAT_LENGTH = 4000
+#: A chat message before cleaning (``\r\n`` becomes ``\n``, invisible characters go).
+MAX_RAW_CHAT_LENGTH = 4 * MAX_CHAT_LENGTH
+
+
+class _Wire(Struct, rename="camel", frozen=True, kw_only=True):
+    """Base of every wire object: camelCase keys, immutable, unknown keys ignored."""
+
+
+class Empty(_Wire, frozen=True, kw_only=True):
+    """A payload without fields (``{}``)."""
+
+
+class Ok(_Wire, frozen=True, kw_only=True):
+    ok: Literal[True] = True
+
+
+# --- errors -----------------------------------------------------------------------
+
+class ErrorDetail(_Wire, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    code: Annotated[str, Meta(min_length=1)]
+    message: Annotated[str, Meta(min_length=1)]
+
+
+class Error(_Wire, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Every refusal, over HTTP and in socket acks: show ``message``, branch on ``code``."""
+
+    error: ErrorDetail
+
+
+# --- people and meeting state -------------------------------------------------------
+
+class Person(_Wire, frozen=True, kw_only=True):
+    id: Id
+    name: Name
+
+
+class MediaState(_Wire, frozen=True, kw_only=True):
+    """What a participant sends right now (v2); all three keys are required."""
+
+    audio: bool
+    video: bool
+    screen: bool
+
+
+MEDIA_OFF = MediaState(audio=False, video=False, screen=False)
+
+
+class Participant(_Wire, frozen=True, kw_only=True):
+    id: Id
+    name: Name
+    role: Role
+    hand_raised: bool = False
+    #: (addition) when the hand went up, or null
+    hand_raised_at: Timestamp | None = None
+    #: (v2) what the participant sends; a v1 peer's participant has none: all off
+    media: MediaState = MEDIA_OFF
+
+
+class ChatMessage(_Wire, frozen=True, kw_only=True):
+    id: Id
+    from_: Person = field(name="from")
+    text: Annotated[str, Meta(min_length=1, max_length=100_000)]
+    sent_at: Timestamp
+
+
+class PollOption(_Wire, frozen=True, kw_only=True):
+    text: Annotated[str, Meta(min_length=1, max_length=1000)]
+    votes: Annotated[int, Meta(ge=0)]
+
+
+class Poll(_Wire, frozen=True, kw_only=True):
+    id: Id
+    question: Annotated[str, Meta(min_length=1, max_length=2000)]
+    options: Annotated[list[PollOption], Meta(min_length=1)]
+    #: the creator's user id (``{"id", "name"}`` from other servers is accepted too)
+    created_by: Id | Person
+    closed: bool = False
+    #: (addition) in answers to one user only: that user's vote, or null
+    my_vote: int | UnsetType | None = UNSET
+
+
+class Call(_Wire, frozen=True, kw_only=True):
+    """(addition) How this connection takes part in the call (docs/WIRE.md)."""
+
+    mode: Annotated[str, Meta(min_length=1, max_length=32)] = "mesh"
+    #: is this connection its user's call connection?
+    active: bool = True
+
+
+# --- REST -----------------------------------------------------------------------
+
+class Session(_Wire, frozen=True, kw_only=True):
+    id: Id
+    title: str
+
+
+class Resource(_Wire, frozen=True, kw_only=True):
+    id: Id
+    session_id: Id
+    name: Name
+    size: Annotated[int, Meta(ge=0)]
+    content_type: Annotated[str, Meta(max_length=255)]
+    uploaded_by: Person
+    uploaded_at: Timestamp
+
+
+class CreateSessionBody(_Wire, frozen=True, kw_only=True):
+    title: RawField
+    name: RawField
+
+
+class JoinSessionBody(_Wire, frozen=True, kw_only=True):
+    name: RawField
+    invite: RawField
+
+
+class SessionCreated(_Wire, frozen=True, kw_only=True):
+    session: Session
+    user_id: Id
+    token: str
+    invite: str
+
+
+class SessionJoined(_Wire, frozen=True, kw_only=True):
+    session: Session
+    user_id: Id
+    token: str
+
+
+class ResourceList(_Wire, frozen=True, kw_only=True):
+    revision: Revision
+    resources: list[Resource]
+
+
+class ResourceStored(_Wire, frozen=True, kw_only=True):
+    resource: Resource
+    revision: Revision
+
+
+class RevisionAnswer(_Wire, frozen=True, kw_only=True):
+    revision: Revision
+
+
+class ServerInfo(_Wire, frozen=True, kw_only=True):
+    version: str
+    max_upload_bytes: Annotated[int, Meta(ge=1)]
+
+
+# --- Socket.IO: client -> server payloads ------------------------------------------
+
+class JoinSession(_Wire, frozen=True, kw_only=True):
+    session_id: str
+    #: (addition) false: do not take the call from another connection of this user
+    take_call: bool = True
+
+
+class RaiseHand(_Wire, frozen=True, kw_only=True):
+    raised: bool
+
+
+class LowerHand(_Wire, frozen=True, kw_only=True):
+    participant_id: str
+
+
+class ChatSend(_Wire, frozen=True, kw_only=True):
+    text: Annotated[str, Meta(max_length=MAX_RAW_CHAT_LENGTH)]
+
+
+class PollCreate(_Wire, frozen=True, kw_only=True):
+    question: Annotated[str, Meta(max_length=MAX_QUESTION_LENGTH)]
+    options: Annotated[
+        list[Annotated[str, Meta(max_length=MAX_OPTION_LENGTH)]],
+        Meta(min_length=MIN_OPTIONS, max_length=MAX_OPTIONS),
+    ]
+
+
+class PollVote(_Wire, frozen=True, kw_only=True):
+    poll_id: str
+    option: int
+
+
+class PollClose(_Wire, frozen=True, kw_only=True):
+    poll_id: str
+
+
+class SignalSend(_Wire, frozen=True, kw_only=True):
+    to: str
+    data: dict[str, Any]
+
+
+class ChatHistory(_Wire, frozen=True, kw_only=True):
+    """(addition) Older chat: the messages before ``before`` (a message id; null: the newest)."""
+
+    before: str | None = None
+    limit: Annotated[int, Meta(ge=1, le=100)] = 50
+
+
+# --- Socket.IO: acks and server -> client events ------------------------------------
+
+class JoinAck(_Wire, frozen=True, kw_only=True):
+    self_: Participant = field(name="self")
+    participants: list[Participant]
+    resource_revision: Revision
+    polls: list[Poll] = []
+    #: (addition) recent chat, oldest first
+    chat: list[ChatMessage] = []
+    #: (addition) older chat exists: fetch it with ``chat-history``
+    chat_more: bool = False
+    #: (addition, v2) this connection's part in the call
+    call: Call = Call()
+
+
+class ChatAck(_Wire, frozen=True, kw_only=True):
+    message: ChatMessage
+
+
+class PollAck(_Wire, frozen=True, kw_only=True):
+    poll: Poll
+
+
+class CallAck(_Wire, frozen=True, kw_only=True):
+    call: Call
+
+
+class ChatHistoryAck(_Wire, frozen=True, kw_only=True):
+    """Messages oldest first; ``more``: there are older ones still."""
+
+    messages: list[ChatMessage]
+    more: bool
+
+
+class ResourceUploaded(_Wire, frozen=True, kw_only=True):
+    resource: Resource
+    revision: Revision
+
+
+class ResourceDeleted(_Wire, frozen=True, kw_only=True):
+    resource_id: Id
+    revision: Revision
+
+
+class ParticipantEvent(_Wire, frozen=True, kw_only=True):
+    """``participant-joined`` and ``participant-updated``."""
+
+    participant: Participant
+
+
+class ParticipantLeft(_Wire, frozen=True, kw_only=True):
+    participant_id: Id
+
+
+class ChatEvent(_Wire, frozen=True, kw_only=True):
+    """``chat-message`` from the server."""
+
+    message: ChatMessage
+
+
+class PollEvent(_Wire, frozen=True, kw_only=True):
+    """``poll-created``, ``poll-updated``, ``poll-closed``."""
+
+    poll: Poll
+
+
+class SignalEvent(_Wire, frozen=True, kw_only=True):
+    from_: Id = field(name="from")
+    data: dict[str, Any]
+
+
+class CallMoved(_Wire, frozen=True, kw_only=True):
+    call: Call
+
+
+#: Every client -> server event and the type of its payload.
+CLIENT_EVENTS: dict[str, type[Struct]] = {
+    "join-session": JoinSession,
+    "raise-hand": RaiseHand,
+    "lower-hand": LowerHand,
+    "chat-message": ChatSend,
+    "poll-create": PollCreate,
+    "poll-vote": PollVote,
+    "poll-close": PollClose,
+    "signal": SignalSend,
+    "media-state": MediaState,
+    "call-claim": Empty,
+    "chat-history": ChatHistory,
+}
+
+#: Every server -> client event and the type of its payload.
+SERVER_EVENTS: dict[str, type[Struct]] = {
+    "resource-uploaded": ResourceUploaded,
+    "resource-deleted": ResourceDeleted,
+    "participant-joined": ParticipantEvent,
+    "participant-updated": ParticipantEvent,
+    "participant-left": ParticipantLeft,
+    "chat-message": ChatEvent,
+    "poll-created": PollEvent,
+    "poll-updated": PollEvent,
+    "poll-closed": PollEvent,
+    "signal": SignalEvent,
+    "call-moved": CallMoved,
+}
+
+#: The successful ack of every client -> server event (a refusal is an :class:`Error`).
+CLIENT_ACKS: dict[str, type[Struct]] = {
+    "join-session": JoinAck,
+    "raise-hand": Ok,
+    "lower-hand": Ok,
+    "chat-message": ChatAck,
+    "poll-create": PollAck,
+    "poll-vote": PollAck,
+    "poll-close": PollAck,
+    "signal": Ok,
+    "media-state": Ok,
+    "call-claim": CallAck,
+    "chat-history": ChatHistoryAck,
+}

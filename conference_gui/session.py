@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from conference_gui.domain.invite import InviteLink
+from conference_gui.domain.invite import InviteLink, token_name
 from conference_gui.models.me import Me
 from conference_gui.models.participants_model import ParticipantListModel, ParticipantsController
 from conference_gui.services.http_client import ApiClient
@@ -40,6 +40,11 @@ class MeetingInfo:
     token: str
     title: str = ""
     invite: InviteLink | None = None
+
+    @property
+    def name(self) -> str:
+        """The display name the token was issued for (shown before the server answers)."""
+        return token_name(self.token)
 
 
 @dataclass(frozen=True, slots=True)

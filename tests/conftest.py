@@ -191,11 +191,19 @@ async def until(predicate: Callable[[], object], timeout: float = 10.0, what: st
 def windows(aloop: Loop, tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """Open meeting windows with ``create_window``; all are shut down after the test."""
     from conference_gui.app import create_window
+    from conference_gui.features import default_features
     from conference_gui.services.settings import AppSettings
 
     opened: list[Any] = []
 
-    def open_window(meeting: Meeting, member: Member) -> Any:
+    def open_window(meeting: Meeting, member: Member, *, call: bool = False) -> Any:
+        """A meeting window; ``call=True`` adds the call (with fake devices, SPEC §3).
+
+        Windows of stories that are not about the call leave it out: two
+        windows in a call encode video all the time, which is not what a test
+        of shared files is about, and costs the suite time.
+        """
+        features = [f for f in default_features() if call or f.__name__ != "CallFeature"]
         win = create_window(
             meeting.url,
             meeting.session_id,
@@ -204,6 +212,8 @@ def windows(aloop: Loop, tmp_path: Path) -> Iterator[Callable[..., Any]]:
             title=meeting.title,
             settings=AppSettings.at(tmp_path / f"settings-{member.name}-{len(opened)}.ini"),
             download_dir=tmp_path / f"downloads-{member.name}",
+            fake_media=call,
+            features=features,
         )
         opened.append(win)
         return win

@@ -28,12 +28,13 @@ FeatureFactory = Callable[[MeetingSession, MainWindow], Feature]
 
 def default_features() -> list[FeatureFactory]:
     """Every feature of a meeting window, in the order their buttons and docks appear."""
+    from conference_gui.features.call import CallFeature
     from conference_gui.features.chat import ChatFeature
     from conference_gui.features.participants import ParticipantsFeature
     from conference_gui.features.polls import PollsFeature
     from conference_gui.features.resources import ResourcesFeature
 
-    return [ResourcesFeature, ParticipantsFeature, ChatFeature, PollsFeature]
+    return [CallFeature, ResourcesFeature, ParticipantsFeature, ChatFeature, PollsFeature]
 
 
 def install_features(

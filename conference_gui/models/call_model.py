@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 #: How often levels and speaking flags are sampled for the screen.
 LEVEL_INTERVAL_MS = 100
 
+#: After a reconnect, how long a peer that is missing from the join ack keeps its
+#: connection and tile (it is probably rejoining too: a restarted server lists
+#: whoever came back first).
+REJOIN_GRACE_S = 10.0
+
 
 class CallDevices(Protocol):
     """What the call needs of this machine's devices (``services.media.MediaDevices``)."""
@@ -132,6 +137,13 @@ class CallController(QObject):
         self._levels: dict[str, float] = {}
         self._speaking: dict[str, bool] = {}
         self._detectors: dict[str, SpeakingDetector] = {}
+        self._peer_states: dict[str, str] = {}
+        #: peers missing from the last join ack but still connected: (who, until when)
+        self._absent: dict[str, tuple[Participant, float]] = {}
+        self._grace_timer = QTimer(self)
+        self._grace_timer.setSingleShot(True)
+        self._grace_timer.timeout.connect(self._end_grace)
+        service.peer_state_changed.connect(self._on_peer_state)
 
         for signal in (roster.modelReset, roster.rowsInserted, roster.rowsRemoved,
                        roster.rowsMoved, roster.dataChanged):
@@ -211,7 +223,20 @@ class CallController(QObject):
     # -- the call connection -------------------------------------------------------------
     def _on_joined(self, ack: JoinAck) -> None:
         self._announced = None  # a rejoining client announces anew
-        self._take_part(ack.call, [p.id for p in ack.participants])
+        listed = {p.id for p in ack.participants}
+        if self._active:
+            now = time.monotonic()
+            for tile in self.stage:
+                pid = tile.participant_id
+                known = self._roster.roster.get(pid)
+                if (pid not in listed and not tile.is_self and known is not None
+                        and self._peer_states.get(pid) == "connected"):
+                    self._absent[pid] = (known, now + REJOIN_GRACE_S)
+        for pid in listed:
+            self._absent.pop(pid, None)
+        if self._absent:
+            self._grace_timer.start(int(REJOIN_GRACE_S * 1000) + 50)
+        self._take_part(ack.call, [*listed, *self._absent])
 
     def _on_call_moved(self, call: CallInfo) -> None:
         self._announced = None
@@ -221,31 +246,55 @@ class CallController(QObject):
         if call.mode != self._mode:
             self._mode = call.mode
             self.mode_changed.emit(call.mode)
+        changed = call.active != self._active
+        self._active = call.active
         if call.active:
             self.service.join(self._me.id, [p for p in people if p != self._me.id])
             self._announce()
         else:
             self.service.leave()
-        if call.active != self._active:
-            self._active = call.active
+        if changed:
             self.active_changed.emit(call.active)
         self._sync_stage()
 
     def _on_participant_joined(self, p: Participant) -> None:
         if p.id != self._me.id:
+            if self._absent.pop(p.id, None) is not None:
+                self._sync_stage()
+                return  # still connected: nothing to offer anew
             self.service.peer_joined(p.id)
 
     def _on_participant_left(self, participant_id: str) -> None:
         if participant_id != self._me.id:
+            self._absent.pop(participant_id, None)
             self.service.peer_left(participant_id)
             self._detectors.pop(participant_id, None)
+            self._sync_stage()
+
+    def _on_peer_state(self, participant_id: str, state: str) -> None:
+        self._peer_states[participant_id] = state
+
+    def _end_grace(self) -> None:
+        """Peers that did not come back after a reconnect have left after all."""
+        now = time.monotonic()
+        for pid, (_, until) in list(self._absent.items()):
+            if until <= now:
+                del self._absent[pid]
+                self.service.peer_left(pid)
+        if self._absent:
+            self._grace_timer.start(200)
+        self._sync_stage()
 
     # -- the stage ------------------------------------------------------------------------
     def _sync_stage(self, *_: object) -> None:
         people = list(self._roster.roster)
         if not any(p.id == self._me.id for p in people) and self._me.participant is not None:
             people.insert(0, self._me.participant)
-        self.stage.show(tiles_for(people, self._me.id, self._want if self._active else None))
+        listed = {p.id for p in people}
+        people += [p for pid, (p, _) in self._absent.items() if pid not in listed]
+        # Our own tile shows what we send; before the first join, what we will send.
+        ours = self._want if self._active or not self._me.known else None
+        self.stage.show(tiles_for(people, self._me.id, ours))
 
     def remote_slot(self, participant_id: str, source: str) -> FrameSlot:
         return self.service.remote_slot(participant_id, source)
@@ -270,10 +319,13 @@ class CallController(QObject):
             if pid in speaking:
                 continue
             detector = self._detectors.setdefault(pid, SpeakingDetector())
-            # Muted: no outline, whatever the microphone hears (that is the
-            # "you're talking while muted" hint's business, not the stage's).
-            level = levels.get(pid, 0.0) if tile.mic_on else 0.0
-            speaking[pid] = detector.update(level, now)
+            if not tile.mic_on:
+                # Muted: not speaking, at once and whatever the microphone hears
+                # (that is the "talking while muted" hint's business).
+                detector.reset()
+                speaking[pid] = False
+                continue
+            speaking[pid] = detector.update(levels.get(pid, 0.0), now)
         if levels != self._levels or speaking != self._speaking:
             self._levels, self._speaking = levels, speaking
             self.levels_changed.emit()
@@ -281,6 +333,7 @@ class CallController(QObject):
     # -- life ------------------------------------------------------------------------------
     async def shutdown(self) -> None:
         self._level_timer.stop()
+        self._grace_timer.stop()
         await self._tasks.shutdown()
         await self.service.stop()
         self.devices.stop()

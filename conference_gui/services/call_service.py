@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -173,7 +175,35 @@ class CallService(QObject):
         blocking the GUI thread. (Peers learn from ``participant-left``.)"""
         self._joined = False
         await self._tasks.shutdown()
-        if self._started:
-            stopped = await asyncio.to_thread(self._engine.stop)
-            if not stopped:
-                log.error("the call engine's thread did not end")
+        if self._started and not await _off_the_loop(self._engine.stop):
+            log.error("the call engine's thread did not end")
+
+
+async def _off_the_loop(stop: Callable[[], bool]) -> bool:
+    """Run a blocking ``stop()`` (a thread join) on a thread of its own and await it.
+
+    Not the loop's default executor: under qasync that is a pool of ten
+    threads kept for the loop's life, for a call made once per window.
+    """
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[bool] = loop.create_future()
+
+    def run() -> None:
+        try:
+            result = stop()
+        except Exception as exc:
+            loop.call_soon_threadsafe(_settle, done, None, exc)
+        else:
+            loop.call_soon_threadsafe(_settle, done, result, None)
+
+    threading.Thread(target=run, name="call-engine-stop", daemon=True).start()
+    return await done
+
+
+def _settle(future: asyncio.Future[bool], result: bool | None, exc: BaseException | None) -> None:
+    if future.done():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(bool(result))

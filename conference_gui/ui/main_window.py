@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
     def _update_title(self, *_: object) -> None:
         """Which meeting, and who I am in it: two windows side by side must differ."""
         meeting = self.meeting.title or self.tr("Meeting")
-        name = self.session.me.name or self.settings.display_name()
+        name = self.session.me.name or self.meeting.name
         self.setWindowTitle(
             self.tr("%1 — %2 — Conference").replace("%1", meeting).replace("%2", name)
             if name

@@ -96,6 +96,7 @@ class VideoGrid(QWidget):
         self._focus: str | None = None  # speaker view: whose tile is large
         self.waker = FrameWaker(self)
         self.waker.woken.connect(self._refresh_pictures)
+        self._poke = self.waker.poke  # one object, so the slots can forget it again
         self.notice = QLabel(self)
         self.notice.setObjectName("callNotice")
         self.notice.setWordWrap(True)
@@ -106,7 +107,9 @@ class VideoGrid(QWidget):
             " border-radius: 6px; padding: 6px 10px; }"
         )
         self.notice.hide()
-        self.setStyleSheet("QWidget#videoGrid { background: palette(window); }")
+        # A dark stage, as in meeting apps: pictures and initials stand out on it.
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.setStyleSheet("QWidget#videoGrid { background: #1b1c1f; }")
         for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.rowsMoved):
             signal.connect(self._rebuild)
         model.dataChanged.connect(self._on_data_changed)
@@ -167,7 +170,7 @@ class VideoGrid(QWidget):
             gone = self._tiles.pop(key)
             old_slot = self._slot_for(gone.tile)
             if old_slot is not None:
-                old_slot.set_listener(None)
+                old_slot.remove_listener(self._poke)
             gone.hide()
             gone.deleteLater()
         for key, tile in wanted.items():
@@ -179,7 +182,7 @@ class VideoGrid(QWidget):
             widget = VideoTile(tile, slot, remote=not tile.is_self, parent=self)
             widget.activated.connect(self.pin_requested)
             if slot is not None:
-                slot.set_listener(self.waker.poke)
+                slot.add_listener(self._poke)
             self._tiles[key] = widget
             widget.show()
         self._place()
@@ -254,7 +257,7 @@ class VideoGrid(QWidget):
         for widget in self._tiles.values():
             slot = self._slot_for(widget.tile)
             if slot is not None:
-                slot.set_listener(None)
+                slot.remove_listener(self._poke)
 
 
 def _put(widget: QWidget, cell: Cell) -> None:

@@ -36,13 +36,14 @@ from conference_gui.media.exchange import FrameSlot
 from conference_gui.ui.icons import icon
 from conference_gui.ui.participants_dock import avatar_color
 
-BACKGROUND = QColor("#202124")
+STAGE = QColor("#1b1c1f")
+BACKGROUND = QColor("#2a2c31")
 SPEAKING = QColor("#3ddc84")
 RADIUS = 10.0
 
 @functools.cache
-def _on_dark() -> QPalette:
-    """A palette whose text is white: icons drawn over pictures and dark pills."""
+def white_icons() -> QPalette:
+    """A palette whose text is white: icons drawn over pictures, dark pills, red buttons."""
     palette = QPalette()
     for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.HighlightedText):
         palette.setColor(role, QColor("white"))
@@ -77,6 +78,7 @@ class VideoTile(QWidget):
         self._level = 0.0
         self._speaking = False
         self._quality = ""
+        self._aspect = 0.0  # width / height of the last picture (0: none yet)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._describe()
 
@@ -177,8 +179,12 @@ class VideoTile(QWidget):
             self._slot.wanted_size = (0, 0)
             return
         dpr = self.devicePixelRatioF()
-        self._slot.wanted_size = (max(1, round(self.width() * dpr)),
-                                  max(1, round(self.height() * dpr)))
+        w, h = self.width() * dpr, self.height() * dpr
+        if self._tile.source != SCREEN and self._aspect > 0:
+            # A camera fills its tile (cropped at the edges, as meeting apps do):
+            # ask for the box the picture must cover, the engine fits it within.
+            w, h = max(w, h * self._aspect), max(h, w / self._aspect)
+        self._slot.wanted_size = (max(1, round(w)), max(1, round(h)))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -213,6 +219,10 @@ class VideoTile(QWidget):
                     QImage.Format.Format_RGB32,
                 )
                 self._frames += 1
+                aspect = picture.width / picture.height
+                if abs(aspect - self._aspect) > 0.01:
+                    self._aspect = aspect
+                    self._tell_size()
         return self._image
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -221,7 +231,7 @@ class VideoTile(QWidget):
         rect = QRectF(self.rect())
         clip = QPainterPath()
         clip.addRoundedRect(rect, RADIUS, RADIUS)
-        p.fillRect(rect, self.palette().window())
+        p.fillRect(rect, STAGE)
         p.fillPath(clip, BACKGROUND)
         p.setClipPath(clip)
         t = self._tile
@@ -239,8 +249,10 @@ class VideoTile(QWidget):
         p.end()
 
     def _paint_picture(self, p: QPainter, image: QImage, rect: QRectF) -> None:
-        """The whole picture, as large as fits (a screen's text must stay readable)."""
-        scale = min(rect.width() / image.width(), rect.height() / image.height())
+        """A camera fills the tile (edges cropped); a screen is shown whole (its text
+        must stay readable)."""
+        fit = min if self._tile.source == SCREEN else max
+        scale = fit(rect.width() / image.width(), rect.height() / image.height())
         w, h = image.width() * scale, image.height() * scale
         target = QRectF(rect.x() + (rect.width() - w) / 2, rect.y() + (rect.height() - h) / 2,
                         w, h)
@@ -294,10 +306,10 @@ class VideoTile(QWidget):
             if t.mic_on:
                 self._paint_meter(p, QRectF(icon_rect))
             else:
-                icon("mic-off", _on_dark()).paint(p, icon_rect)
+                icon("mic-off", white_icons()).paint(p, icon_rect)
             x += icon_px + pad
         p.setPen(QColor("white"))
-        elided = fm.elidedText(label, Qt.TextElideMode.ElideRight, text_w)
+        elided = fm.elidedText(label, Qt.TextElideMode.ElideRight, text_w + 2)
         p.drawText(QRectF(x, pill.top(), text_w + pad, pill.height()),
                    Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, elided)
         if t.hand_raised:

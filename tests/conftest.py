@@ -18,6 +18,9 @@ import requests
 from tests import netns
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Windows in tests get the synthetic camera and tone (SPEC §3): no test machine has
+# a camera, and CI has no sound server. The real-device tests say otherwise.
+os.environ.setdefault("CONFERENCE_GUI_FAKE_MEDIA", "1")
 
 # Before anything starts a thread: the whole run goes into a network namespace
 # with only loopback (tests/netns.py), so no test can send beyond this machine.

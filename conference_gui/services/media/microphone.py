@@ -114,8 +114,8 @@ class MicrophoneWorker(StreamWorker):
         fmt = device_format(device)
         self._convert = CaptureConverter(fmt)
         source = QAudioSource(device, qt_format(fmt), self)
-        # Room for a few polls: a late poll must not lose sound (the device keeps
-        # its own short fragments; this size does not add latency).
+        # Room for a few polls, so a late poll loses nothing. Each poll takes all
+        # there is, so this bounds what may wait rather than how long sound waits.
         source.setBufferSize(fmt.duration_bytes(MIC_BUFFER_SECONDS))
         source.stateChanged.connect(self._on_state_changed)
         self._source = source

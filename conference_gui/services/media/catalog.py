@@ -73,8 +73,10 @@ class DeviceCatalog(QObject):
     its own.
 
     Signals:
-        changed(str kind): the list of that :class:`DeviceKind` changed
-            (a device came or went, was renamed, or another became the default).
+        changed(str kind): the devices of that :class:`DeviceKind` changed (one
+            came or went, was renamed, or another became the default). Also sent
+            when Qt reports a change that leaves the list looking the same (a
+            device that went and came back): devices in trouble try again then.
     """
 
     changed = Signal(str)
@@ -159,10 +161,8 @@ class DeviceCatalog(QObject):
     def _refresh(self, kind: DeviceKind) -> None:
         if kind in self._fake:
             return
-        fresh = self._read(kind)
-        if fresh != self._lists[kind]:
-            self._lists[kind] = fresh
-            self.changed.emit(kind.value)
+        self._lists[kind] = self._read(kind)
+        self.changed.emit(kind.value)
 
     def _on_audio_inputs_changed(self) -> None:
         self._refresh(DeviceKind.MICROPHONE)

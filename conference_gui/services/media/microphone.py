@@ -8,6 +8,7 @@ and the Preferences meter need the level all the same.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QIODevice, QObject, Qt, QTimer, Slot
 from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSource, QtAudio
@@ -33,6 +34,15 @@ MIC_RING_SECONDS = 0.1
 #: How often the microphone hands over sound: small enough for low latency,
 #: large enough not to wake the thread needlessly.
 MIC_PERIOD_SECONDS = 0.02
+MIC_BUFFER_SECONDS = 0.1
+#: A microphone that delivers less than a quarter of real time over this long has
+#: stopped working, whatever Qt says (a suspended device, a wireless headset out
+#: of range: the stream stays open and nothing comes). Counted from its first
+#: sound: some devices take seconds to start (a Bluetooth headset switching
+#: profile), and one that never starts is reported after STARTUP_SECONDS.
+STALL_SECONDS = 2.0
+STALL_SHARE = 0.25
+STARTUP_SECONDS = 5.0
 
 _QT_SAMPLE = {
     QAudioFormat.SampleFormat.UInt8: SampleFormat.U8,
@@ -79,9 +89,13 @@ class MicrophoneWorker(StreamWorker):
         self._io: QIODevice | None = None
         self._convert: CaptureConverter | None = None
         self._device_id = ""
-        self._tone_timer: QTimer | None = None
+        self._timer: QTimer | None = None
         self._tone_started = 0.0
         self._tone_samples = 0
+        self._opened_at = 0.0
+        self._window_start: float | None = None
+        self._window_samples = 0
+        self._stalled = False
 
     def open_stream(self, request: OpenRequest) -> None:
         self.close_devices()
@@ -100,7 +114,9 @@ class MicrophoneWorker(StreamWorker):
         fmt = device_format(device)
         self._convert = CaptureConverter(fmt)
         source = QAudioSource(device, qt_format(fmt), self)
-        source.setBufferSize(fmt.duration_bytes(MIC_PERIOD_SECONDS))
+        # Room for a few polls, so a late poll loses nothing. Each poll takes all
+        # there is, so this bounds what may wait rather than how long sound waits.
+        source.setBufferSize(fmt.duration_bytes(MIC_BUFFER_SECONDS))
         source.stateChanged.connect(self._on_state_changed)
         self._source = source
         self._io = source.start()
@@ -109,30 +125,68 @@ class MicrophoneWorker(StreamWorker):
             self.close_devices()
             self.failed.emit(info.id, state.value, message)
             return
-        self._io.readyRead.connect(self._on_ready_read)
+        # Polled, not driven by readyRead: Qt signals readyRead for every small
+        # fragment (about 190 times a second with PulseAudio), and each wake-up
+        # costs more than the sound it hands over (measured in docs/CALLS.md).
+        self._opened_at, self._window_start = time.monotonic(), None
+        self._window_samples, self._stalled = 0, False
+        self._start_timer(self._on_poll)
         self.opened.emit(info.id)
 
     def close_devices(self) -> None:
-        if self._tone_timer is not None:
-            self._tone_timer.stop()
-            self._tone_timer.deleteLater()
-            self._tone_timer = None
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer.deleteLater()
+            self._timer = None
         if self._source is not None:
             self._source.stateChanged.disconnect(self._on_state_changed)
-            if self._io is not None:
-                self._io.readyRead.disconnect(self._on_ready_read)
             self._source.stop()
             self._source.deleteLater()
             self._source = None
             self._io = None
 
+    def _start_timer(self, slot: Callable[[], None]) -> None:
+        timer = QTimer(self)
+        timer.setTimerType(Qt.TimerType.PreciseTimer)
+        timer.setInterval(round(MIC_PERIOD_SECONDS * 1000))
+        timer.timeout.connect(slot)
+        timer.start()
+        self._timer = timer
+
     # -- real device ------------------------------------------------------------------
-    def _on_ready_read(self) -> None:
+    def _on_poll(self) -> None:
         if self._io is None or self._convert is None:
             return
         data = bytes(self._io.readAll().data())
+        now = time.monotonic()
         if data:
-            self._deliver(self._convert(data))
+            pcm = self._convert(data)
+            if self._window_start is None:  # the first sound: from here on it must flow
+                self._window_start = now
+            self._window_samples += int(pcm.shape[0])
+            self._deliver(pcm)
+        self._check_flow(now)
+
+    def _check_flow(self, now: float) -> None:
+        if self._window_start is None:
+            if now - self._opened_at >= STARTUP_SECONDS and not self._stalled:
+                self._report_stall()
+            return
+        elapsed = now - self._window_start
+        if elapsed < STALL_SECONDS:
+            return
+        flowing = self._window_samples >= STALL_SHARE * elapsed * SAMPLE_RATE
+        if not flowing and not self._stalled:
+            self._report_stall()
+        elif flowing and self._stalled:  # it came back by itself
+            self._stalled = False
+            self.opened.emit(self._device_id)
+        self._window_start, self._window_samples = now, 0
+
+    def _report_stall(self) -> None:
+        self._stalled = True
+        message = "The microphone stopped working"
+        self.failed.emit(self._device_id, DeviceState.FAILED.value, message)
 
     @Slot(QtAudio.State)
     def _on_state_changed(self, state: QtAudio.State) -> None:
@@ -148,12 +202,7 @@ class MicrophoneWorker(StreamWorker):
     def _start_tone(self) -> None:
         self._tone_started = time.monotonic()
         self._tone_samples = 0
-        timer = QTimer(self)
-        timer.setTimerType(Qt.TimerType.PreciseTimer)
-        timer.setInterval(round(MIC_PERIOD_SECONDS * 1000))
-        timer.timeout.connect(self._on_tone_tick)
-        timer.start()
-        self._tone_timer = timer
+        self._start_timer(self._on_tone_tick)
 
     def _on_tone_tick(self) -> None:
         # As many samples as real time has produced since the start: no drift.

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from conference_gui import __version__
 from conference_gui.domain.invite import InviteError, InviteLink
@@ -36,6 +36,7 @@ from conference_gui.services.http_client import ApiClient, ApiError, Credentials
 from conference_gui.services.settings import AppSettings
 from conference_gui.session import MediaOptions, MeetingInfo, MeetingSession
 from conference_gui.ui.icons import icon
+from conference_gui.ui.left_screen import LeftBecause, LeftScreen
 from conference_gui.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
@@ -188,6 +189,8 @@ async def run(args: argparse.Namespace) -> int:
     executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bootstrap")
     server: EmbeddedServer | None = None
     try:
+        if needs_prejoin(args) and not await _prejoin(args, args.title):
+            return 0
         try:
             creds, server = await _credentials(args, executor)
         except ApiError as exc:
@@ -201,23 +204,27 @@ async def run(args: argparse.Namespace) -> int:
             if creds.invite
             else args.invite
         )
-        window = create_window(
-            creds.server_url,
-            creds.session_id,
-            creds.user_id,
-            creds.token,
-            title=creds.session_title,
-            invite=invite,
-            settings=args.settings,
-            fake_media=args.fake_media,
-        )
-        if args.self_check:
-            return await _self_check(window)
-        closed = asyncio.Event()
-        window.destroyed.connect(closed.set)
-        app.lastWindowClosed.connect(closed.set)
-        await closed.wait()
-        await window.shutdown()
+        while True:
+            window = create_window(
+                creds.server_url,
+                creds.session_id,
+                creds.user_id,
+                creds.token,
+                title=creds.session_title,
+                invite=invite,
+                settings=args.settings,
+                fake_media=args.fake_media,
+            )
+            if args.self_check:
+                return await _self_check(window)
+            closed = asyncio.Event()
+            window.closed.connect(closed.set)
+            await closed.wait()
+            await window.shutdown()
+            because, detail = window.left_because, window.left_detail
+            window.deleteLater()
+            if because is None or not await _left_screen(creds.session_title, because, detail):
+                break
         return 0
     finally:
         if server is not None:
@@ -234,6 +241,58 @@ def _public_url(url: str, bind_host: str) -> str:
         return url
     parts = urlsplit(url)
     return urlunsplit(parts._replace(netloc=f"{socket.gethostname()}:{parts.port}"))
+
+
+async def _left_screen(title: str, because: LeftBecause, detail: str) -> bool:
+    """ "You left <meeting>": True when the person chose Rejoin."""
+    screen = LeftScreen(title, because, detail)
+    try:
+        return await _accepted(screen)
+    finally:
+        screen.deleteLater()
+
+
+async def _accepted(dialog: QDialog) -> bool:
+    """Open ``dialog`` (not modal for the loop: it keeps running) and await its answer."""
+    done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    def finished(result: int) -> None:
+        if not done.done():
+            done.set_result(result == QDialog.DialogCode.Accepted)
+
+    dialog.finished.connect(finished)
+    dialog.open()
+    return await done
+
+
+async def _prejoin(args: argparse.Namespace, title: str) -> bool:
+    """First start without a saved name: ask for it (and mic/camera) before joining.
+
+    The preview uses the devices the call will use; they are closed again
+    before the meeting opens its own.
+    """
+    from conference_gui.services.media import MediaDevices
+    from conference_gui.ui.prejoin import PreJoinDialog
+
+    fake = fake_media_from_env() if args.fake_media is None else args.fake_media
+    devices = MediaDevices(args.settings, fake=fake, name=getpass.getuser())
+    devices.start()
+    dialog = PreJoinDialog(
+        args.settings, title, camera=devices.camera_frames, mic_level=devices.mic_level,
+        suggested_name=getpass.getuser(),
+    )
+    dialog.camera_check.toggled.connect(devices.set_camera_enabled)
+    devices.set_camera_enabled(dialog.camera_check.isChecked())
+    try:
+        return await _accepted(dialog)
+    finally:
+        devices.stop()
+        dialog.deleteLater()
+
+
+def needs_prejoin(args: argparse.Namespace) -> bool:
+    """A person starts or joins for the first time: no name given, none saved."""
+    return not (args.name or args.settings.display_name() or args.self_check or args.server)
 
 
 async def _show_error(message: str) -> None:

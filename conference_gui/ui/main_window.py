@@ -35,6 +35,7 @@ from conference_gui.session import MeetingInfo, MeetingSession
 from conference_gui.ui.connection_status import ConnectionStatusLabel
 from conference_gui.ui.control_bar import ControlBar
 from conference_gui.ui.icons import icon
+from conference_gui.ui.left_screen import LeftBecause
 from conference_gui.ui.notifier import Notifier
 from conference_gui.ui.preferences_dialog import PreferencesDialog
 from conference_gui.ui.toast import ToastHost
@@ -54,9 +55,12 @@ class MainWindow(QMainWindow):
 
     Signals:
         preferences_applied(): the person saved the Preferences dialog.
+        closed(): the window closed for good (after the meeting was left cleanly);
+            :attr:`left_because` says why (``None``: the window was just closed).
     """
 
     preferences_applied = Signal()
+    closed = Signal()
 
     def __init__(self, session: MeetingSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,12 +76,16 @@ class MainWindow(QMainWindow):
         )
         self._closing = False
         self._closed = False
+        self._closed_told = False
         self._side_docks: list[QDockWidget] = []
         #: The installed features by name (conference_gui.features), for tests and tools.
         self.features: dict[str, Any] = {}
         self.leave_box: QMessageBox | None = None
         self.about_box: QMessageBox | None = None
         self.preferences_dialog: PreferencesDialog | None = None
+        #: Why the person is no longer in the meeting (the app then offers to rejoin).
+        self.left_because: LeftBecause | None = None
+        self.left_detail = ""
 
         self._create_stage_placeholder()
         self.control_bar = ControlBar(self)
@@ -151,6 +159,7 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         self.connection_status = ConnectionStatusLabel(bar)
         self.socket.state_changed.connect(self.connection_status.show_state)
+        self.socket.state_changed.connect(self._on_socket_state)
         self.connection_status.show_state(self.socket.state.value, "")
         bar.addPermanentWidget(self.connection_status)
         if self.meeting.invite is not None:
@@ -265,10 +274,22 @@ class MainWindow(QMainWindow):
         box.setTextFormat(Qt.TextFormat.PlainText)
         leave = box.addButton(self.tr("Leave"), QMessageBox.ButtonRole.AcceptRole)
         box.setDefaultButton(leave)
-        box.accepted.connect(self.close)
+        box.accepted.connect(lambda: self.leave(LeftBecause.LEFT))
         box.finished.connect(lambda _: setattr(self, "leave_box", None))
         self.leave_box = box
         box.open()
+
+    def leave(self, because: LeftBecause, detail: str = "") -> None:
+        """Leave the meeting and close the window, remembering why."""
+        if self.left_because is None:
+            self.left_because, self.left_detail = because, detail
+        self.close()
+
+    def _on_socket_state(self, state: str, detail: str) -> None:
+        # "error" is final: the server refused us (sign-in, meeting gone); the
+        # socket stops retrying, and the window says so instead of hanging on.
+        if state == "error" and not self._closing:
+            self.leave(LeftBecause.DISCONNECTED, detail)
 
     # -- behaviour ----------------------------------------------------------------
     def start(self) -> None:
@@ -294,6 +315,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._closed:
             event.accept()
+            self._emit_closed()
             return
         # Disconnecting is async: close for real once it is done.
         try:
@@ -301,11 +323,17 @@ class MainWindow(QMainWindow):
         except RuntimeError:  # no loop running: nothing can be awaited, drop the socket
             self._closed = True
             event.accept()
+            self._emit_closed()
             return
         event.ignore()
         if not self._closing:
             self._closing = True
             self._close_task = loop.create_task(self._close_after_shutdown())
+
+    def _emit_closed(self) -> None:
+        if not self._closed_told:
+            self._closed_told = True
+            self.closed.emit()
 
     async def _close_after_shutdown(self) -> None:
         try:

@@ -199,21 +199,26 @@ def windows(aloop: Loop, tmp_path: Path) -> Iterator[Callable[..., Any]]:
 
     opened: list[Any] = []
 
-    def open_window(meeting: Meeting, member: Member, *, call: bool = False) -> Any:
-        """A meeting window; ``call=True`` adds the call (with fake devices, SPEC §3).
+    def open_window(
+        meeting: Meeting, member: Member, *, call: bool = False, camera: bool = True
+    ) -> Any:
+        """A meeting window; ``call=True`` adds the call (with fake devices, SPEC §3);
+        ``camera=False`` joins with the camera off (stories about sound only).
 
         Windows of stories that are not about the call leave it out: two
         windows in a call encode video all the time, which is not what a test
         of shared files is about, and costs the suite time.
         """
         features = [f for f in default_features() if call or f.__name__ != "CallFeature"]
+        settings = AppSettings.at(tmp_path / f"settings-{member.name}-{len(opened)}.ini")
+        settings.set_camera_on_at_join(camera)
         win = create_window(
             meeting.url,
             meeting.session_id,
             member.user_id,
             member.token,
             title=meeting.title,
-            settings=AppSettings.at(tmp_path / f"settings-{member.name}-{len(opened)}.ini"),
+            settings=settings,
             download_dir=tmp_path / f"downloads-{member.name}",
             fake_media=call,
             features=features,

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QToolButton
 from conference_gui.domain.call import MediaState
 from conference_gui.domain.stage import CAMERA, Tile
 from conference_gui.media.exchange import FrameSlot
+from conference_gui.models.call_extras import CallQuality, MutedTalk, Spotlight
 from conference_gui.models.call_model import CallController
 from conference_gui.services.call_service import CallService
 from conference_gui.services.media.catalog import DeviceKind
@@ -24,7 +25,8 @@ from conference_gui.services.media.media_devices import MediaDevices
 from conference_gui.session import MeetingSession
 from conference_gui.ui.icons import icon
 from conference_gui.ui.main_window import MainWindow
-from conference_gui.ui.video_grid import VideoGrid
+from conference_gui.ui.push_to_talk import PushToTalkKey
+from conference_gui.ui.video_grid import GRID, SPEAKER, VideoGrid
 from conference_gui.ui.video_tile import white_icons
 
 #: Device problems a person must see on the stage (not only in the status bar).
@@ -67,6 +69,9 @@ class CallFeature(QObject):
         )
         self.grid = VideoGrid(self.controller.model, self._slot_for, window)
         window.set_stage(self.grid)
+        self.spotlight = Spotlight(self.controller, session.me.id, self)
+        self.muted_talk = MutedTalk(self.controller, self)
+        self.quality = CallQuality(self.controller, self)
 
         self.mic_action = self._toggle("micAction", "Ctrl+D", want.audio)
         self.mic_action.toggled.connect(self.controller.set_microphone)
@@ -76,16 +81,37 @@ class CallFeature(QObject):
         self.camera_button = self._button("cameraButton", self.camera_action)
         self._show_sending(want)
 
+        self.speaker_view_action = QAction(self.tr("Speaker view"), window)
+        self.speaker_view_action.setObjectName("speakerViewAction")
+        self.speaker_view_action.setCheckable(True)
+        self.speaker_view_action.setShortcut(QKeySequence("Ctrl+Alt+S"))
+        self.speaker_view_action.setToolTip(
+            self.tr("The one speaking large, the others in a strip (Ctrl+Alt+S)")
+        )
+        self.speaker_view_action.toggled.connect(self._show_layout)
+        window.add_view_action(self.speaker_view_action)
+        self.layout_button = self._button("layoutButton", self.speaker_view_action,
+                                          styled=False)
+        self._show_layout(False)
+        self.push_to_talk = PushToTalkKey(window, self.muted_talk.press, self.muted_talk.release)
+
         self.controller.sending_changed.connect(self._show_sending)
         self.controller.levels_changed.connect(self._show_levels)
         self.controller.mode_changed.connect(self.grid.set_call_mode)
         self.controller.active_changed.connect(self._show_active)
+        self.spotlight.focus_changed.connect(self._show_focus)
+        self.grid.pin_requested.connect(self._pin)
+        self.muted_talk.hint_changed.connect(self._show_muted_hint)
+        self.muted_talk.push_to_talk_changed.connect(self._show_push_to_talk)
+        self.quality.changed.connect(self._show_quality)
+        self.quality.uplink_changed.connect(self._show_uplink)
         self.controller.error_message.connect(window.show_error)
         self.devices.device_problem.connect(self._show_device_problem)
         self.devices.device_fell_back.connect(self._tell_fell_back)
         self.service.problem.connect(self._show_call_problem)
         session.on_shutdown(self.name, self.shutdown)
         self.controller.start()
+        self.quality.start()
 
     # -- building ---------------------------------------------------------------------
     def _toggle(self, name: str, shortcut: str, on: bool) -> QAction:
@@ -98,16 +124,17 @@ class CallFeature(QObject):
         self._window.addAction(action)
         return action
 
-    def _button(self, name: str, action: QAction) -> QToolButton:
+    def _button(self, name: str, action: QAction, *, styled: bool = True) -> QToolButton:
         button = QToolButton(self._window.control_bar)
         button.setObjectName(name)
-        # Off is the state to notice (as in Meet): red, white icon; on looks like any button.
-        button.setStyleSheet(
-            f"QToolButton#{name}:!checked {{ background: #d93025; color: white;"
-            " border-radius: 6px; }"
-            f"QToolButton#{name}:checked {{ background: transparent; border: none;"
-            " color: palette(window-text); }"
-        )
+        if styled:
+            # Off is the state to notice (as in Meet): red, white icon; on looks plain.
+            button.setStyleSheet(
+                f"QToolButton#{name}:!checked {{ background: #d93025; color: white;"
+                " border-radius: 6px; }"
+                f"QToolButton#{name}:checked {{ background: transparent; border: none;"
+                " color: palette(window-text); }"
+            )
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
         button.setDefaultAction(action)
         self._window.control_bar.add_tool_button(button)
@@ -143,18 +170,55 @@ class CallFeature(QObject):
     def _show_levels(self) -> None:
         self.grid.set_levels(self.controller.level, self.controller.speaking)
 
+    def _show_layout(self, speaker: bool) -> None:
+        self.grid.set_layout_mode(SPEAKER if speaker else GRID)
+        self.speaker_view_action.setText(self.tr("Grid view") if speaker
+                                         else self.tr("Speaker view"))
+        self.speaker_view_action.setIcon(icon("grid-view" if speaker else "speaker-view"))
+
+    def _show_focus(self, participant_id: str) -> None:
+        self.grid.set_focus_participant(participant_id or None)
+
+    def _pin(self, participant_id: str) -> None:
+        """Double-click: pin that participant for yourself (and show the speaker view)."""
+        self.spotlight.pin(participant_id)
+        if self.spotlight.pinned:
+            self.speaker_view_action.setChecked(True)
+
+    def _show_muted_hint(self, on: bool) -> None:
+        self.grid.set_hint(
+            self.tr("You're talking while muted — hold Space to talk, Ctrl+D to unmute")
+            if on else ""
+        )
+
+    def _show_push_to_talk(self, talking: bool) -> None:
+        if talking:
+            self.grid.set_hint(self.tr("Talking — release Space to mute again"))
+        else:
+            self.grid.set_hint("")
+
+    def _show_quality(self) -> None:
+        for tile in self.grid.tiles():
+            if not tile.tile.is_self:
+                tile.set_quality(*self.quality.of(tile.tile.participant_id))
+
+    def _show_uplink(self, poor: bool) -> None:
+        self.grid.set_notice(
+            "uplink",
+            self.tr("Your connection is unstable: the others may not see or hear you well.")
+            if poor else "",
+        )
+
     def _show_active(self, active: bool) -> None:
-        self.grid.show_notice(
-            "" if active else self.tr("You are in this call in another window.")
+        self.grid.set_notice(
+            "elsewhere", "" if active else self.tr("You are in this call in another window.")
         )
 
     def _show_device_problem(self, kind: str, state: str, message: str) -> None:
         if message:
             self._window.show_error(message)
-        if kind == DeviceKind.CAMERA.value and message:
-            self.grid.show_notice(message)
-        elif kind == DeviceKind.CAMERA.value and self.controller.active:
-            self.grid.show_notice("")
+        if kind == DeviceKind.CAMERA.value:
+            self.grid.set_notice("camera", message)
 
     def _tell_fell_back(self, kind: str, old: str, new: str) -> None:
         what = _KIND_WORDS.get(kind, kind)
@@ -168,5 +232,7 @@ class CallFeature(QObject):
         self._window.show_error(f"{who}: {message}" if who else message)
 
     async def shutdown(self) -> None:
+        self.push_to_talk.detach()
+        self.quality.stop()
         self.grid.detach()
         await self.controller.shutdown()

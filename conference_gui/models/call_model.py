@@ -167,6 +167,10 @@ class CallController(QObject):
         return self._active
 
     @property
+    def me_id(self) -> str:
+        return self._me.id
+
+    @property
     def mode(self) -> str:
         return self._mode
 

@@ -136,6 +136,11 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut))
         self.view_menu.insertAction(self._view_docks_end, action)
 
+    def add_view_action(self, action: QAction) -> None:
+        """An entry in the View menu, after the docks (e.g. Speaker view)."""
+        self.view_menu.insertAction(self._view_docks_end, action)
+        self.addAction(action)  # its shortcut works while the menu is closed
+
     def add_meeting_action(self, action: QAction) -> None:
         """An entry at the top of the Meeting menu (e.g. Upload)."""
         self.meeting_menu.insertAction(self._meeting_top_end, action)

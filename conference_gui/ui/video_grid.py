@@ -107,6 +107,16 @@ class VideoGrid(QWidget):
             " border-radius: 6px; padding: 6px 10px; }"
         )
         self.notice.hide()
+        self._notices: dict[str, str] = {}
+        self.hint = QLabel(self)
+        self.hint.setObjectName("callHint")
+        self.hint.setTextFormat(Qt.TextFormat.PlainText)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setStyleSheet(
+            "QLabel#callHint { background: #f2b233; color: #1b1c1f; font-weight: 600;"
+            " border-radius: 14px; padding: 6px 14px; }"
+        )
+        self.hint.hide()
         # A dark stage, as in meeting apps: pictures and initials stand out on it.
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.setStyleSheet("QWidget#videoGrid { background: #1b1c1f; }")
@@ -154,9 +164,28 @@ class VideoGrid(QWidget):
     def tile(self, participant_id: str, source: str = "camera") -> VideoTile | None:
         return self._tiles.get((participant_id, source))
 
-    def show_notice(self, text: str) -> None:
-        self.notice.setText(text)
-        self.notice.setVisible(bool(text))
+    #: Which notice wins when several apply (first listed first).
+    NOTICE_ORDER = ("elsewhere", "crowded", "uplink", "camera", "screen")
+
+    def set_notice(self, key: str, text: str) -> None:
+        """Set (or clear, with "") one of the stage's notices; the most important shows."""
+        if text:
+            self._notices[key] = text
+        else:
+            self._notices.pop(key, None)
+        order = [k for k in self.NOTICE_ORDER if k in self._notices]
+        order += [k for k in self._notices if k not in order]
+        shown = self._notices[order[0]] if order else ""
+        self.notice.setText(shown)
+        self.notice.setVisible(bool(shown))
+        self.notice.setAccessibleName(shown)
+        self._place_notice()
+
+    def set_hint(self, text: str) -> None:
+        """A passing hint at the bottom of the stage ("You're talking while muted")."""
+        self.hint.setText(text)
+        self.hint.setAccessibleName(text)
+        self.hint.setVisible(bool(text))
         self._place_notice()
 
     # -- following the model --------------------------------------------------------------
@@ -250,6 +279,11 @@ class VideoGrid(QWidget):
             self.notice.adjustSize()
             self.notice.move((self.width() - self.notice.width()) // 2, 12)
             self.notice.raise_()
+        if self.hint.isVisible():
+            self.hint.adjustSize()
+            self.hint.move((self.width() - self.hint.width()) // 2,
+                           self.height() - self.hint.height() - 16)
+            self.hint.raise_()
 
     def detach(self) -> None:
         """Stop listening to the slots (before the producers or this widget go away)."""

@@ -76,6 +76,20 @@ def sent_picture(win: Any) -> QImage:
                   picture.pixels.strides[0], QImage.Format.Format_RGB32).copy()
 
 
+def connected(win: Any, pid: str) -> bool:
+    return win.features["call"].controller._peer_states.get(pid) == "connected"
+
+
+async def in_audio_call(*wins: Any) -> None:
+    """Everyone is connected to everyone (for stories about sound, cameras off)."""
+    for w in wins:
+        for other in wins:
+            if other is not w:
+                pid = other.meeting.user_id
+                await until(lambda w=w, pid=pid: connected(w, pid), timeout=20,
+                            what=f"{w.windowTitle()} connected to {pid}")
+
+
 async def in_call(*wins: Any) -> None:
     """Everyone sees everyone's pictures arriving."""
     ids = [w.meeting.user_id for w in wins]

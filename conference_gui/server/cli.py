@@ -18,6 +18,7 @@ from .app import CONTEXT, UnsupportedConfig, make_storage
 from .cluster import redact_redis, redis_manager
 from .config import ServerConfig, default_data_dir
 from .runner import start_server
+from .sfu import JanusTarget
 from .testhooks import ENV_SWITCH
 
 log = logging.getLogger("conference_gui.server")
@@ -46,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="postgresql://USER@HOST:PORT/DB: sessions, resources and revisions "
                              "in PostgreSQL instead of SQLite in --data-dir (several nodes "
                              "share one database and one --data-dir)")
+    parser.add_argument("--janus-url", action="append", default=[], metavar="ws://HOST:PORT",
+                        help="a Janus Gateway (WebSocket API, VideoRoom plugin) for calls of "
+                             "three or more; repeat for several (each meeting uses one). "
+                             "Optional ?apisecret=S&adminkey=K. See docs/SCALING.md")
     limits = parser.add_argument_group(
         "limits", "what one participant cannot talk past (docs/RELIABILITY.md, Limits)")
     for flag, kind, text in _LIMIT_FLAGS:
@@ -81,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_upload_mb=args.max_upload_mb,
             redis_url=args.redis_url or None,
             database_url=args.database_url or None,
+            janus_urls=tuple(args.janus_url),
             **{flag.removeprefix("--").replace("-", "_"):
                getattr(args, flag.removeprefix("--").replace("-", "_"))
                for flag, _kind, _text in _LIMIT_FLAGS},
@@ -106,6 +112,8 @@ def check_urls(config: ServerConfig) -> None:
     make_storage(config)  # raises UnsupportedConfig (a ValueError) for unknown schemes
     if config.redis_url:
         redis_manager(config.redis_url)
+    for url in config.janus_urls:
+        JanusTarget.parse(url)
 
 
 async def _serve(config: ServerConfig) -> None:
@@ -120,6 +128,8 @@ async def _serve(config: ServerConfig) -> None:
         log.info("database: %r", server.app[CONTEXT].storage)
     if config.redis_url:
         log.info("redis: %s", redact_redis(config.redis_url))
+    for url in config.janus_urls:
+        log.info("media server: %s", JanusTarget.parse(url).url)
     try:
         await stop.wait()
     finally:

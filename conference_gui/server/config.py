@@ -33,6 +33,13 @@ DEFAULT_EVENT_RATES: Mapping[str, tuple[float, float]] = MappingProxyType({
     "media-state": (10.0, 20.0),
     "call-claim": (2.0, 10.0),
     "end-meeting": (1.0, 5.0),
+    # The SFU (docs/WIRE.md): one publish per mode switch or reconnect; one subscription
+    # (subscribe + answer) per other participant, all at once when a call moves.
+    "sfu-publish": (1.0, 10.0),
+    "sfu-subscribe": (20.0, 200.0),
+    "sfu-answer": (20.0, 200.0),
+    "sfu-unsubscribe": (20.0, 200.0),
+    "sfu-leave": (1.0, 10.0),
 })
 
 
@@ -48,6 +55,10 @@ class ServerConfig:
     database_url: str | None = None
     token_ttl_seconds: int = 12 * 3600
     test_hooks: bool = False
+    #: Janus Gateways (``ws://HOST:PORT``) for the SFU; none: every call is a mesh
+    janus_urls: tuple[str, ...] = ()
+    #: seconds a call must be back to two people before it leaves the SFU
+    sfu_mesh_delay: float = 3.0
 
     # --- limits a participant cannot talk past (docs/RELIABILITY.md, "Limits") ---------
     #: largest Socket.IO message accepted (engine.io ``max_http_buffer_size``)

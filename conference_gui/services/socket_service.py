@@ -79,6 +79,9 @@ class SocketService(QObject):
         signal_received(SignalMessage): a WebRTC signal addressed to us.
         call_moved(CallInfo): this window's part in the call changed (``active`` false:
             the call is now in another window of the same user; true: it is back here).
+        call_mode_changed(wire.CallModeEvent): the call goes through the SFU or peer to peer.
+        sfu_published(str) / sfu_unpublished(str): a participant's media is (no longer)
+            on the SFU (docs/WIRE.md, "The SFU").
         malformed_event(str event, str reason): a payload we dropped.
     """
 
@@ -95,6 +98,9 @@ class SocketService(QObject):
     poll_closed = Signal(object)
     signal_received = Signal(object)
     call_moved = Signal(object)
+    call_mode_changed = Signal(object)
+    sfu_published = Signal(str)
+    sfu_unpublished = Signal(str)
     malformed_event = Signal(str, str)
 
     def __init__(
@@ -331,6 +337,9 @@ class SocketService(QObject):
             "poll-closed": (_poll, self.poll_closed),
             "signal": (SignalMessage.from_wire, self.signal_received),
             "call-moved": (_call_moved, self.call_moved),
+            "call-mode": (_call_mode, self.call_mode_changed),
+            "sfu-published": (_sfu_publisher, self.sfu_published),
+            "sfu-unpublished": (_sfu_publisher, self.sfu_unpublished),
         }
         for event, (parse, signal) in typed.items():
             on(event, self._relay(event, parse, signal), namespace=NAMESPACE)
@@ -394,6 +403,14 @@ def _poll(data: object) -> Poll:
 
 def _call_moved(data: object) -> CallInfo:
     return call_of(decode(data, wire.CallMoved).call)
+
+
+def _call_mode(data: object) -> wire.CallModeEvent:
+    return decode(data, wire.CallModeEvent)
+
+
+def _sfu_publisher(data: object) -> str:
+    return decode(data, wire.SfuPublisherEvent).participant_id
 
 
 def _raise_ack_error(ack: object) -> None:

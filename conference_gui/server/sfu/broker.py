@@ -46,6 +46,8 @@ MESH_DELAY = 3.0
 ROOM_PUBLISHERS = 100
 #: The room's bitrate cap per publisher, bit/s (Janus sends REMB with it).
 ROOM_BITRATE = 1_500_000
+#: Seconds between the room's keyframe requests to publishers.
+ROOM_FIR_SECONDS = 5
 LOST = "media-server-lost"
 
 Emit = Callable[[str, dict[str, Any], str], Awaitable[None]]
@@ -253,6 +255,10 @@ class SfuBroker:
             "pin": record.pin, "is_private": True, "publishers": ROOM_PUBLISHERS,
             "bitrate": ROOM_BITRATE, "audiocodec": "opus", "videocodec": "vp8",
             "notify_joining": False, "permanent": False,
+            # A keyframe request to every publisher this often (seconds): a subscriber
+            # whose decoder lost its footing recovers within it even if its own
+            # PLI got lost.
+            "fir_freq": ROOM_FIR_SECONDS,
             "description": f"conference {record.session_id[:12]}",
         }
         if link.target.admin_key:

@@ -47,7 +47,7 @@ ROOM_PUBLISHERS = 100
 #: The room's bitrate cap per publisher, bit/s (Janus sends REMB with it).
 ROOM_BITRATE = 1_500_000
 #: Seconds between the room's keyframe requests to publishers.
-ROOM_FIR_SECONDS = 5
+ROOM_FIR_SECONDS = 3
 LOST = "media-server-lost"
 
 Emit = Callable[[str, dict[str, Any], str], Awaitable[None]]

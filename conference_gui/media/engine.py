@@ -499,7 +499,7 @@ class _Core:
                 raise
             except Exception as exc:
                 log.debug("job for %s failed", peer.pid, exc_info=exc)
-                self._problem(peer.pid, f"call connection problem: {type(exc).__name__}: {exc}")
+                self._problem(peer.pid, f"call connection problem: {_short(exc)}")
 
     def _queue(self, peer: _Peer, job: Callable[[], Awaitable[None]]) -> None:
         peer.jobs.put_nowait(job)
@@ -610,10 +610,11 @@ class _Core:
         link, peer.link = peer.link, None
         if link is not None:
             await link.close()
-            self._report(peer, "closed")
         self._update_audience()
-        self._put_stats(peer.pid, None)
-        if peer.pid not in self._peers:  # not back meanwhile
+        if peer.pid not in self._peers:  # not back meanwhile (then its news is newer)
+            if link is not None:
+                self._report(peer, "closed")
+            self._put_stats(peer.pid, None)
             peer.remote.clear()
             for source in SOURCES:
                 self._set_receiving(peer.remote, source, False)

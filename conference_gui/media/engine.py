@@ -53,8 +53,8 @@ from conference_gui.domain.call import (
     offer_wire,
     parse_signal,
 )
-from conference_gui.media import ice
 from conference_gui.media.exchange import FrameSlot, PcmRing, PcmSource
+from conference_gui.media.ice import IcePolicy, use_policy
 from conference_gui.media.peer import PeerLink, Role
 from conference_gui.media.receive import SOURCES, RemotePeer, RemotePeers, Source, mix
 from conference_gui.media.stats import PeerStats
@@ -113,7 +113,7 @@ class CallEngine:
 
     Typical use by the Qt side::
 
-        engine = CallEngine(listener, ice=IcePolicy())
+        engine = CallEngine(listener)                   # loopback allowed, no STUN
         engine.start()
         engine.set_microphone(mic_ring); engine.set_camera(camera_slot)
         engine.set_playback(speaker_ring); engine.set_sending(True, True, False)
@@ -128,12 +128,13 @@ class CallEngine:
         self,
         listener: EngineListener,
         *,
-        ice: ice.IcePolicy | None = None,
+        ice: IcePolicy | None = None,
         options: EngineOptions | None = None,
         name: str = "call-engine",
     ) -> None:
         self._listener = listener
-        self._ice = ice if ice is not None else _default_policy()
+        #: Loopback included, every interface aioice finds, no STUN server.
+        self._ice = ice if ice is not None else IcePolicy()
         self._options = options or EngineOptions()
         self._name = name
         self._remotes = RemotePeers()
@@ -241,16 +242,17 @@ class CallEngine:
         self._post(lambda core: core.set_playback(ring))
 
     # --- what arrives (thread-safe reads) -------------------------------------
-    def remote_slot(self, pid: str, source: Source) -> FrameSlot:
+    def remote_slot(self, pid: str, source: str) -> FrameSlot:
         """The slot ``pid``'s ``source`` pictures go to: the same object for the
         engine's whole life (also across reconnects and rejoins); cleared when
         the peer leaves. Set its ``wanted_size`` to the tile's size in device
         pixels to get pictures scaled (aspect kept) on the engine side; a size
         with a zero side means "hidden": nothing is converted. ``captured`` of
         a received picture is the :func:`time.monotonic` of its decoding."""
-        if source not in SOURCES:
-            raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
-        return self._remotes.get(pid).slots[source]
+        for known in SOURCES:
+            if source == known:
+                return self._remotes.get(pid).slots[known]
+        raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
 
     def levels(self) -> dict[str, float]:
         """Per remote peer: the RMS of its last ~100 ms of decoded audio, 0..1
@@ -291,7 +293,7 @@ class CallEngine:
     def _run(self) -> None:
         # The ICE policy lives in this thread's context; the loop's tasks (and
         # aiortc's, created from them) copy it, so ICE gathering sees it.
-        ice.use_policy(self._ice)
+        use_policy(self._ice)
         loop = asyncio.new_event_loop()
         executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=self._options.codec_threads, thread_name_prefix=f"{self._name}-codec"
@@ -334,10 +336,6 @@ class CallEngine:
         finally:
             self._inbox = None
             await core.close()
-
-
-def _default_policy() -> ice.IcePolicy:
-    return ice.IcePolicy()
 
 
 def _log_loop_exception(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -435,7 +433,7 @@ class _Core:
     def __init__(
         self,
         listener: EngineListener,
-        policy: ice.IcePolicy,
+        policy: IcePolicy,
         options: EngineOptions,
         remotes: RemotePeers,
         put_stats: Callable[[str, PeerStats | None], None],

@@ -175,9 +175,13 @@ class CallEngine:
             raise RuntimeError("the call engine failed to start") from self._failure
 
     def stop(self, timeout: float = 10.0) -> bool:
-        """Close every peer connection (no ``bye``: see :meth:`leave`), end every
-        task and thread of the engine, and join its thread. Returns True when
-        the thread ended within ``timeout`` seconds. Idempotent."""
+        """Close every peer connection (no ``bye``: call :meth:`leave` first for
+        that), end every task and thread of the engine, and join its thread.
+        Blocks until then (typically well under 100 ms); returns True when the
+        thread ended within ``timeout`` seconds. Idempotent. Not from a
+        listener callback (that is the engine's own thread)."""
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("CallEngine.stop() called on the engine's own thread")
         with self._state_lock:
             thread, loop, inbox = self._thread, self._loop, self._inbox
             already = self._stopping

@@ -246,7 +246,7 @@ class CallEngine:
         self._post(lambda core: core.set_playback(ring))
 
     # --- what arrives (thread-safe reads) -------------------------------------
-    def remote_slot(self, pid: str, source: str) -> FrameSlot:
+    def remote_slot(self, pid: str, source: Source) -> FrameSlot:
         """The slot ``pid``'s ``source`` pictures go to: the same object for the
         engine's whole life (also across reconnects and rejoins); cleared when
         the peer leaves. Set its ``wanted_size`` to the tile's size in device

@@ -16,6 +16,10 @@ Threading rules
   side re-emits them as queued signals; they must not block.
 * The engine opens no connection to the server: signaling goes out through
   :meth:`EngineListener.send_signal` and comes in through :meth:`CallEngine.handle_signal`.
+* Threads: ``call-engine`` (the loop; ``name=`` changes it), ``call-engine-codec_N``
+  (aiortc's encoders, the loop's default executor) and aiortc's own
+  ``audio-decoder`` / ``video-decoder`` (one per receiving section). All of them
+  end in :meth:`CallEngine.stop`.
 
 The mesh rules (SPEC section 2, *Calls*) are applied here; the pure parts of
 them (who offers, parsing, offer-id staleness, backoff) are in

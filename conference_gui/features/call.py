@@ -108,11 +108,13 @@ class CallFeature(QObject):
         self.quality.uplink_changed.connect(self._show_uplink)
         self.controller.error_message.connect(window.show_error)
         self.devices.device_problem.connect(self._show_device_problem)
+        self.devices.devices_changed.connect(self._offer_camera)
         self.devices.device_fell_back.connect(self._tell_fell_back)
         self.service.problem.connect(self._show_call_problem)
         session.on_shutdown(self.name, self.shutdown)
         self.controller.start()
         self.quality.start()
+        self._offer_camera()
 
     # -- building ---------------------------------------------------------------------
     def _toggle(self, name: str, shortcut: str, on: bool) -> QAction:
@@ -220,6 +222,17 @@ class CallFeature(QObject):
             self._window.show_error(message)
         if kind == DeviceKind.CAMERA.value:
             self.grid.set_notice("camera", message)
+            self._offer_camera()
+
+    def _offer_camera(self, *_: object) -> None:
+        """No camera at all: the camera is off and its button says why (the call goes on)."""
+        has_camera = bool(self.devices.catalog.cameras())
+        self.camera_action.setEnabled(has_camera)
+        if not has_camera:
+            if self.controller.sending.video:
+                self.controller.set_camera(False)
+            self.camera_button.setToolTip(self.tr("No camera found"))
+            self.grid.set_notice("camera", self.tr("No camera found"))
 
     def _tell_fell_back(self, kind: str, old: str, new: str) -> None:
         what = _KIND_WORDS.get(kind, kind)

@@ -60,6 +60,9 @@ HANDOVER_GRACE = 1.5
 PICTURE_WAIT = 3.0
 #: Seconds before a failed publisher or subscription is tried again.
 RETRY_DELAY = 2.0
+#: A person announced as publishing may not be listed by Janus at once: tries, interval.
+SUBSCRIBE_TRIES = 10
+SUBSCRIBE_RETRY = 0.5
 #: The id the publisher connection goes by in logs and stats.
 PUBLISHER = "sfu-publisher"
 
@@ -91,15 +94,29 @@ class SfuHost(Protocol):
     def problem(self, pid: str | None, message: str) -> None: ...
 
 
+class SilencedPeer(RemotePeer):
+    """The same remote participant, whose sound from one path is dropped.
+
+    It shares every field of the real :class:`RemotePeer` (its ``__dict__``):
+    pictures, picture times and counts still land where the tiles and the
+    picture watch read them; only :meth:`heard` does nothing.
+    """
+
+    def __init__(self, real: RemotePeer) -> None:  # no super().__init__: it shares real's
+        self.__dict__ = real.__dict__
+
+    def heard(self, pcm: Any, now: float) -> None:
+        return None
+
+
 def silence(link: PeerLink) -> None:
-    """Stop ``link``'s sound from reaching the mix (its pictures still go to the tile).
+    """Stop ``link``'s sound from reaching the mix; its pictures still reach the tile.
 
     The link's receive loops read ``link.remote`` for every sound frame and
-    every picture count; pointing it at a private :class:`RemotePeer` keeps
-    the other path's sound alone in the mix while both paths run.
+    every picture; while both paths to a person run, only the new one is heard.
     """
-    if not link.remote.pid.endswith("~old"):
-        link.remote = RemotePeer(f"{link.pid}~old")
+    if not isinstance(link.remote, SilencedPeer):
+        link.remote = SilencedPeer(link.remote)
 
 
 @dataclass(eq=False)
@@ -112,6 +129,8 @@ class _Subscription:
     pictured_at: float | None = None
     #: back to the mesh: when the first mesh picture came from this person
     mesh_pictured_at: float | None = None
+    #: subscriptions refused so far (not publishing yet)
+    attempts: int = 0
     retiring: asyncio.Task[None] | None = None
     pending: asyncio.Task[None] | None = None
 
@@ -321,11 +340,17 @@ class SfuSession:
             if old is not None:
                 await old.close()
         except SfuRefused as exc:
-            # not_found: not publishing yet; "sfu-published" brings it back.
+            # not_found: not publishing (yet: Janus may list a publisher a moment after
+            # it said its media is up). Try again a few times; "sfu-published" also
+            # brings it back.
             log.info("sfu: no subscription to %s: %s", sub.pid, exc)
-            if exc.code == "not_found":
-                self._published.discard(sub.pid)
-                if self._subs.get(sub.pid) is sub and sub.link is None:
+            if exc.code == "not_found" and self._subs.get(sub.pid) is sub and sub.link is None:
+                sub.attempts += 1
+                if (sub.attempts <= SUBSCRIBE_TRIES and self.mode == "sfu"
+                        and self._host.in_call(sub.pid)):
+                    self._tasks.spawn(self._subscribe_again(sub), f"resubscribe {sub.pid}")
+                else:
+                    self._published.discard(sub.pid)
                     del self._subs[sub.pid]
         except Exception as exc:
             self._host.problem(sub.pid, f"could not receive through the media server: {exc}")
@@ -367,6 +392,12 @@ class SfuSession:
             elif sub.pending is None:
                 del self._subs[sub.pid]
                 self._leave_when_done()
+
+    async def _subscribe_again(self, sub: _Subscription) -> None:
+        await asyncio.sleep(SUBSCRIBE_RETRY)
+        if (self._subs.get(sub.pid) is sub and sub.link is None and sub.pending is None
+                and self.mode == "sfu"):
+            sub.pending = self._tasks.spawn(self._subscribe(sub), f"subscribe {sub.pid}")
 
     async def _resubscribe_later(self, pid: str) -> None:
         await asyncio.sleep(RETRY_DELAY)

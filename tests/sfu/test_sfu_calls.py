@@ -96,7 +96,7 @@ async def sending_one_stream(win: Any, others: list[str]) -> None:
                 and all(summary.subscriptions.get(pid) == "connected" for pid in others)
                 and all(peer_state(win, pid) != "connected" for pid in others))
 
-    await until(through_sfu, timeout=25, what=f"{win.windowTitle()} publishes once")
+    await until(through_sfu, timeout=40, what=f"{win.windowTitle()} publishes once")
     first = eng.sfu_publisher_stats()
     await until(lambda: eng.sfu_publisher_stats() is not first, timeout=10,
                 what="a new publisher stats snapshot")

@@ -15,6 +15,7 @@ from conference_gui import protocol as wire
 from conference_gui.media import ice
 from conference_gui.server import ServerThread
 from tests.server.support import Api, Member, Peer, until
+from tests.server.test_server_protocol import _check as check
 
 from .conftest import JANUS_ADDRESS
 
@@ -134,6 +135,13 @@ def test_isolation_and_shapes(sfu_server: ServerThread) -> None:
             # Ann leaves the SFU: everyone of her meeting hears of it.
             assert await ann.call("sfu-leave", {}) == {"ok": True}
             assert await cy.wait_for("sfu-unpublished") == {"participantId": ann.member.user_id}
+
+            # Every event and ack of the SFU is exactly its declared type.
+            for peer in peers:
+                for event, payload in peer.events:
+                    if event in ("call-mode", "sfu-published", "sfu-unpublished"):
+                        check(wire.SERVER_EVENTS[event], payload)
+            check(wire.SfuSubscribeAck, wire.to_json(sub))
 
             # Back to two: mesh again after the server's delay, for the ones left.
             await tia.close()

@@ -620,6 +620,9 @@ class _Core:
     def in_call(self, pid: str) -> bool:
         return pid in self.roster and not self._left
 
+    def peers(self) -> list[str]:
+        return list(self._peers)
+
     def local_tracks(self) -> list[MediaStreamTrack]:
         return self.media.subscribe()
 

@@ -54,7 +54,10 @@ log = logging.getLogger(__name__)
 #: Seconds both paths to a person run side by side, once the new one brings pictures,
 #: before the old one closes. Closing a pair's connection ends it for both sides, and
 #: the other side's new path may be a little behind ours: this covers that.
-HANDOVER_GRACE = 1.5
+HANDOVER_GRACE = 2.5
+#: Seconds the publisher stays after our last subscription went: the others may still
+#: be waiting for their mesh pictures of us.
+LEAVE_GRACE = 5.0
 #: Seconds after the new path connected to wait for its first picture (a camera may
 #: be off) before counting on sound alone.
 PICTURE_WAIT = 3.0
@@ -85,6 +88,7 @@ class SfuHost(Protocol):
     @property
     def me(self) -> str | None: ...
     def in_call(self, pid: str) -> bool: ...
+    def peers(self) -> list[str]: ...
     def local_tracks(self) -> list[MediaStreamTrack]: ...
     def remote_of(self, pid: str) -> RemotePeer: ...
     def mesh_link(self, pid: str) -> PeerLink | None: ...
@@ -193,6 +197,12 @@ class SfuSession:
             for pid in list(self._subs):
                 self._keep(pid)
         else:
+            # Mesh connections that were on their way out are heard again (their close
+            # is called off: it only happens in SFU mode).
+            for pid in self._host.peers():
+                link = self._host.mesh_link(pid)
+                if link is not None and isinstance(link.remote, SilencedPeer):
+                    link.remote = self._host.remote_of(pid)
             # Back to the mesh: subscriptions go once the mesh to each person flows;
             # people without a mesh connection yet keep theirs meanwhile.
             for pid, sub in list(self._subs.items()):
@@ -470,7 +480,7 @@ class SfuSession:
 
     async def _leave_later(self) -> None:
         try:
-            await asyncio.sleep(HANDOVER_GRACE)
+            await asyncio.sleep(LEAVE_GRACE)
             if self.mode == "mesh" and not self._subs:
                 await self.leave()
         finally:

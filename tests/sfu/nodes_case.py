@@ -145,12 +145,15 @@ def test_windows_on_two_nodes_share_one_videoroom(
     on_b.__dict__.update(first.__dict__, url=b.url)  # the same meeting, through node B
     wins.append(windows(on_b, first.join("Bob"), call=True, camera=False))
     wins.append(windows(first, first.join("Cy"), call=True, camera=False))
-    others = [windows(second, m, call=True, camera=False)
-              for m in (second.host, second.join("Tim"), second.join("Tom"))]
     ids = [w.meeting.user_id for w in wins]
 
     async def story() -> None:
-        for w in wins + others:
+        for w in wins:
+            await until(lambda w=w: mode(w) == "sfu", timeout=20, what="callMode sfu")
+        # A second meeting, once the first is placed: it goes to the other Janus.
+        others = [windows(second, m, call=True, camera=False)
+                  for m in (second.host, second.join("Tim"), second.join("Tom"))]
+        for w in others:
             await until(lambda w=w: mode(w) == "sfu", timeout=20, what="callMode sfu")
         for w in wins:
             mine = [pid for pid in ids if pid != w.meeting.user_id]
@@ -160,7 +163,7 @@ def test_windows_on_two_nodes_share_one_videoroom(
                         timeout=30, what=f"{w.windowTitle()} on the SFU")
             controller = w.features["call"].controller
             for pid in mine:
-                await until(lambda c=controller, pid=pid: c.level(pid) > 0.01, timeout=15,
+                await until(lambda c=controller, pid=pid: c.level(pid) > 0.01, timeout=30,
                             what=f"{pid} heard in {w.windowTitle()}")
         found = await asyncio.to_thread(rooms, database_url)
         assert len(found) == 2, found

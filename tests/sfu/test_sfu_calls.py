@@ -215,7 +215,7 @@ def test_janus_killed_the_call_falls_back_to_the_mesh(
             controller = w.features["call"].controller
             for pid in ids:
                 if pid != w.meeting.user_id:
-                    await until(lambda c=controller, pid=pid: c.level(pid) > 0.01, timeout=10,
+                    await until(lambda c=controller, pid=pid: c.level(pid) > 0.01, timeout=30,
                                 what=f"{pid} heard in {w.windowTitle()}")
 
     aloop.run(story(), timeout=120)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import re
 import secrets
@@ -192,7 +193,9 @@ class SfuBroker:
         if not up:
             return None
         load = await self._rooms.load()
-        best = min(up, key=lambda url: (load.get(url, 0), url))
+        # Fewest meetings first; meetings placed at the same moment (on two nodes)
+        # spread by a hash of their id rather than all taking the first URL.
+        best = min(up, key=lambda url: (load.get(url, 0), _spread(session_id, url)))
         if record is None:
             return await self._rooms.assign(session_id, best)
         return await self._rooms.move(session_id, best)
@@ -457,6 +460,10 @@ class SfuBroker:
             return
         await self._emit(event, wire.to_json(wire.SfuPublisherEvent(participant_id=user_id)),
                          session_room(session_id))
+
+
+def _spread(session_id: str, url: str) -> str:
+    return hashlib.sha256(f"{session_id} {url}".encode()).hexdigest()
 
 
 def _feed_id() -> int:

@@ -53,7 +53,7 @@ def main() -> None:
         stats = engine.all_stats()
         uplink = sum(s.bitrate_out for s in stats.values() if s.state == "connected")
         publisher = engine.sfu_publisher_stats()
-        summary = engine.sfu_summary(2.0)
+        summary = engine.sfu_summary()
         publishing = bool(summary and summary.publishing)
         if publisher is not None and publishing:
             uplink += publisher.bitrate_out

@@ -244,20 +244,10 @@ class CallEngine:
     def sfu_unpublished(self, pid: str) -> None:
         self._post(lambda core: core.sfu.unpublished(pid))
 
-    def sfu_summary(self, timeout: float = 2.0) -> SfuSummary | None:
-        """What the SFU session has now (blocks up to ``timeout``; for tests and benches)."""
-        loop = self._loop
-        if loop is None or self._stopping:
-            return None
+    def sfu_summary(self) -> SfuSummary | None:
+        """What the SFU session had at most 0.2 s ago (for tests, benches, diagnostics)."""
         sfu = self._sfu
-
-        async def read() -> SfuSummary | None:
-            return sfu.summary() if sfu is not None else None
-
-        try:
-            return asyncio.run_coroutine_threadsafe(read(), loop).result(timeout)
-        except (RuntimeError, concurrent.futures.TimeoutError):
-            return None
+        return sfu.latest if sfu is not None else None
 
     def sfu_publisher_stats(self) -> PeerStats | None:
         """The publisher connection's newest quality snapshot (None when not publishing)."""
@@ -506,6 +496,7 @@ class _Core:
         self._tasks.spawn(self._mix_forever(), "mixer")
         self._tasks.spawn(self._watch_pictures(), "picture-watch")
         self._tasks.spawn(self._stats_forever(), "stats")
+        self.sfu.start()
 
     # --- listener (never let it break the engine) ----------------------------
     def _tell(self, name: str, *args: object) -> None:

@@ -66,6 +66,8 @@ RETRY_DELAY = 2.0
 #: A person announced as publishing may not be listed by Janus at once: tries, interval.
 SUBSCRIBE_TRIES = 10
 SUBSCRIBE_RETRY = 0.5
+#: Seconds between snapshots of :meth:`SfuSession.summary` for other threads.
+SUMMARY_INTERVAL = 0.2
 #: The id the publisher connection goes by in logs and stats.
 PUBLISHER = "sfu-publisher"
 
@@ -167,6 +169,17 @@ class SfuSession:
         self._published: set[str] = set()
         self._links: set[PeerLink] = set()
         self.publisher_stats: PeerStats | None = None
+        #: :meth:`summary` as of at most :data:`SUMMARY_INTERVAL` ago, for other threads
+        self.latest = SfuSummary()
+
+    def start(self) -> None:
+        """On the engine loop: keep :attr:`latest` fresh (read without blocking the loop)."""
+        self._tasks.spawn(self._summarise_forever(), "sfu-summary")
+
+    async def _summarise_forever(self) -> None:
+        while True:
+            self.latest = self.summary()
+            await asyncio.sleep(SUMMARY_INTERVAL)
 
     # --- what the engine tells it -------------------------------------------------
     @property

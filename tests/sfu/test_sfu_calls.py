@@ -130,16 +130,23 @@ def test_a_third_person_moves_the_call_to_the_sfu_and_back(
         gaps.start()
         for w in (ann, bob, carol):
             await until(lambda w=w: mode(w) == "sfu", timeout=10, what="callMode sfu")
-        await in_call(ann, bob, carol)
-        for w, others in ((ann, [b, c]), (bob, [a, c]), (carol, [a, b])):
-            await sending_one_stream(w, others)
+        # The switch is over once Ann and Bob closed their mesh connection to each
+        # other (after the SFU brought pictures): the freeze is measured up to then,
+        # plus 2 s.
+        for w, pid in ((ann, b), (bob, a)):
+            await until(lambda w=w, pid=pid: peer_state(w, pid) in ("closed", "failed"),
+                        timeout=40, what=f"{w.windowTitle()} left the mesh")
+        await asyncio.sleep(2.0)
         switch_gap = gaps.worst()
         print(f"longest freeze ann<->bob across mesh -> SFU: {switch_gap:.3f} s "
               f"{gaps.when} {[(w.windowTitle(), w.meeting.user_id) for w in everyone]}")
-        # The target is 1 s (bench/sfu_switch.py measures it on a quiet machine); three
-        # windows, Janus and the server share this process's 2 cores with the rest of
-        # the suite here, so this bound only catches a switch that breaks before it makes.
+        # The target is 1 s (bench/sfu_calls.py measures it, one process per person);
+        # here three windows, Janus and the server share one process and the suite's
+        # 2 cores, so this bound only catches a switch that breaks before it makes.
         assert switch_gap <= 3.0, gaps.longest
+        await in_call(ann, bob, carol)
+        for w, others in ((ann, [b, c]), (bob, [a, c]), (carol, [a, b])):
+            await sending_one_stream(w, others)
         # Every tile still gets pictures through the SFU.
         for w in (ann, bob, carol):
             for pid in (a, b, c):
@@ -163,8 +170,8 @@ def test_a_third_person_moves_the_call_to_the_sfu_and_back(
         for w in (ann, bob):
             await until(lambda w=w: (s := engine(w).sfu_summary()) is not None
                         and s.publisher_state == "none" and not s.subscriptions,
-                        timeout=15, what=f"{w.windowTitle()} left the SFU")
-        await asyncio.sleep(1.0)
+                        timeout=25, what=f"{w.windowTitle()} left the SFU")
+        await asyncio.sleep(2.0)
         back_gap = gaps.worst()
         print(f"longest freeze ann<->bob across SFU -> mesh: {back_gap:.3f} s")
         assert back_gap <= 1.0, gaps.longest

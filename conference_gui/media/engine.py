@@ -245,7 +245,7 @@ class CallEngine:
         self._post(lambda core: core.sfu.unpublished(pid))
 
     def sfu_summary(self) -> SfuSummary | None:
-        """What the SFU session had at most 0.2 s ago (for tests, benches, diagnostics)."""
+        """What the SFU session has (as of its last change; for tests, benches, diagnostics)."""
         sfu = self._sfu
         return sfu.latest if sfu is not None else None
 
@@ -496,7 +496,6 @@ class _Core:
         self._tasks.spawn(self._mix_forever(), "mixer")
         self._tasks.spawn(self._watch_pictures(), "picture-watch")
         self._tasks.spawn(self._stats_forever(), "stats")
-        self.sfu.start()
 
     # --- listener (never let it break the engine) ----------------------------
     def _tell(self, name: str, *args: object) -> None:
@@ -864,7 +863,8 @@ class _Core:
         peer = self._peers.get(pid)
         if peer is not None:
             self._set_receiving(peer.remote, source, True)
-            self.sfu.mesh_picture(pid)
+            if self.sfu.watching_mesh:
+                self.sfu.mesh_picture(pid)
 
     def _set_receiving(self, remote: RemotePeer, source: Source, receiving: bool) -> None:
         if remote.receiving[source] != receiving:

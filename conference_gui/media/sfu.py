@@ -66,8 +66,6 @@ RETRY_DELAY = 2.0
 #: A person announced as publishing may not be listed by Janus at once: tries, interval.
 SUBSCRIBE_TRIES = 10
 SUBSCRIBE_RETRY = 0.5
-#: Seconds between snapshots of :meth:`SfuSession.summary` for other threads.
-SUMMARY_INTERVAL = 0.2
 #: The id the publisher connection goes by in logs and stats.
 PUBLISHER = "sfu-publisher"
 
@@ -169,17 +167,15 @@ class SfuSession:
         self._published: set[str] = set()
         self._links: set[PeerLink] = set()
         self.publisher_stats: PeerStats | None = None
-        #: :meth:`summary` as of at most :data:`SUMMARY_INTERVAL` ago, for other threads
+        #: :meth:`summary` as of the last change, for other threads (one reference: no lock)
         self.latest = SfuSummary()
+        #: cheap test for the engine's per-picture hook: are mesh pictures of interest?
+        self.watching_mesh = False
 
-    def start(self) -> None:
-        """On the engine loop: keep :attr:`latest` fresh (read without blocking the loop)."""
-        self._tasks.spawn(self._summarise_forever(), "sfu-summary")
-
-    async def _summarise_forever(self) -> None:
-        while True:
-            self.latest = self.summary()
-            await asyncio.sleep(SUMMARY_INTERVAL)
+    def _changed(self) -> None:
+        """Something of :meth:`summary` changed (or may have)."""
+        self.latest = self.summary()
+        self.watching_mesh = self.mode == "mesh" and bool(self._subs)
 
     # --- what the engine tells it -------------------------------------------------
     @property
@@ -204,6 +200,7 @@ class SfuSession:
             return
         self.mode = mode
         log.info("sfu: call mode %s", mode)
+        self._changed()
         if mode == "sfu":
             self._cancel_leave()
             self._start_publishing()
@@ -244,6 +241,7 @@ class SfuSession:
     def unpublished(self, pid: str) -> None:
         self._published.discard(pid)
         sub = self._subs.pop(pid, None)
+        self._changed()
         if sub is not None:
             self._tasks.spawn(self._close_subscription(sub, tell=True), f"unsub {pid}")
 
@@ -303,6 +301,7 @@ class SfuSession:
         finally:
             self._publishing = None
             self._host.audience_changed()
+            self._changed()
 
     async def _retry_publish(self) -> None:
         await asyncio.sleep(RETRY_DELAY)
@@ -312,6 +311,7 @@ class SfuSession:
     def _publisher_state(self, link: PeerLink) -> None:
         if link is not self._publisher:
             return
+        self._changed()
         if link.state in ("failed", "closed") and self.mode == "sfu":
             log.info("sfu: the publisher connection %s; publishing again", link.state)
             self._publisher = None
@@ -325,6 +325,7 @@ class SfuSession:
         sub = self._subs.get(pid)
         if sub is None:
             sub = self._subs[pid] = _Subscription(pid)
+            self._changed()
         elif sub.link is not None and sub.link.state not in ("failed", "closed"):
             self._keep(pid)
             return
@@ -375,10 +376,12 @@ class SfuSession:
                 else:
                     self._published.discard(sub.pid)
                     del self._subs[sub.pid]
+                    self._changed()
         except Exception as exc:
             self._host.problem(sub.pid, f"could not receive through the media server: {exc}")
         finally:
             sub.pending = None
+            self._changed()
 
     def _sfu_picture(self, sub: _Subscription, source: Source) -> None:
         if sub.pictured_at is None:
@@ -396,6 +399,7 @@ class SfuSession:
     def _subscription_state(self, sub: _Subscription, link: PeerLink) -> None:
         if sub.link is not link:
             return
+        self._changed()
         state = link.state
         if state == "connected" and sub.connected_at is None:
             sub.connected_at = time.monotonic()
@@ -414,6 +418,7 @@ class SfuSession:
                 self._tasks.spawn(self._resubscribe_later(sub.pid), f"resubscribe {sub.pid}")
             elif sub.pending is None:
                 del self._subs[sub.pid]
+                self._changed()
                 self._leave_when_done()
 
     async def _subscribe_again(self, sub: _Subscription) -> None:
@@ -459,6 +464,7 @@ class SfuSession:
             return
         del self._subs[sub.pid]
         await self._close_subscription(sub, tell=True)
+        self._changed()
         self._leave_when_done()
 
     async def _close_subscription(self, sub: _Subscription, *, tell: bool) -> None:
@@ -468,6 +474,7 @@ class SfuSession:
         link, sub.link = sub.link, None
         if link is not None:
             await link.close()
+        self._changed()
         if tell and sub.subscription is not None:
             await self._tell_unsubscribe(sub.subscription)
 
@@ -527,6 +534,7 @@ class SfuSession:
         if publisher is not None:
             await publisher.close()
         self._host.audience_changed()
+        self._changed()
 
     async def close(self) -> None:
         """Engine stop: close every connection, end every task (nothing is told)."""

@@ -166,7 +166,15 @@ def measure(clients: list[Client], seconds: float, janus: JanusProcess | None) -
     cpu = [(cpu_seconds(p) - s) / wall * 100 for p, s in zip(pids, start_cpu, strict=True)]
     uplink = [statistics.mean(r["uplink_bps"] for r in c.reports[n:] if r["uplink_bps"])
               / 1000 for c, n in zip(clients, first, strict=True)]
-    result: dict[str, Any] = {"cpu_percent": cpu, "uplink_kbps": uplink}
+    # Pictures painted per second, per tile of another participant (median per client).
+    fps = []
+    for c, n in zip(clients, first, strict=True):
+        begin, end = c.reports[max(n - 1, 0)], c.reports[-1]
+        span = end["t"] - begin["t"]
+        rates = [(end["frames"][pid] - begin["frames"].get(pid, 0)) / span
+                 for pid in end["frames"] if span > 0]
+        fps.append(statistics.median(rates) if rates else 0.0)
+    result: dict[str, Any] = {"cpu_percent": cpu, "uplink_kbps": uplink, "fps_in": fps}
     if janus is not None and janus.pid:
         result["janus_cpu_percent"] = (cpu_seconds(janus.pid) - janus_start) / wall * 100
         result["janus_rss_mb"] = rss_mb(janus.pid)
@@ -239,7 +247,8 @@ def main() -> None:
         print(f"{name}: per-client CPU % of one core {[round(c) for c in m['cpu_percent']]} "
               f"(median {statistics.median(m['cpu_percent']):.0f}); uplink kbit/s "
               f"{[round(u) for u in m['uplink_kbps']]} "
-              f"(median {statistics.median(m['uplink_kbps']):.0f})")
+              f"(median {statistics.median(m['uplink_kbps']):.0f}); pictures/s per remote tile "
+              f"{[round(f) for f in m['fps_in']]}")
     per = args.people
     print(f"janus: {sfu['janus_cpu_percent']:.1f} % of one core for {per} participants "
           f"({sfu['janus_cpu_percent'] / per:.1f} % each); RSS {sfu['janus_rss_mb']:.1f} MB "

@@ -52,6 +52,7 @@ const state = {
   errors: [],
   log: [],
   ignored: { stale: 0, noConnection: 0, badSections: 0 },
+  gathered: { candidate: 0, empty: 0, null: 0 }, // what onicecandidate gave us
   sent: { offer: 0, answer: 0, candidate: 0, endOfCandidates: 0, bye: 0 },
   received: { offer: 0, answer: 0, candidate: 0, endOfCandidates: 0, bye: 0 },
   peers: {},      // pid -> the last stats of the current connection
@@ -136,6 +137,8 @@ class Pair {
   }
 
   ownCandidate(candidate) {
+    const kind = candidate === null ? "null" : candidate.candidate ? "candidate" : "empty";
+    state.gathered[kind] += 1;
     // A null candidate (or an empty one, end of a generation) ends ours.
     const init = candidate && candidate.candidate
       ? { candidate: candidate.candidate, sdpMid: candidate.sdpMid,
@@ -462,9 +465,8 @@ async function join() {
   state.callActive = !ack.call || ack.call.active !== false;
   const listed = new Set(ack.participants.map((p) => p.id).filter((id) => id !== state.me));
   note(`joined as ${state.me}; listed: ${Array.from(listed).join(", ") || "nobody"}`);
-  const announced = await socket.emitWithAck("media-state", { audio: true, video: true, screen: false });
-  if (!announced || announced.error) fail(`media-state: ${JSON.stringify(announced)}`);
-  else state.mediaStates += 1;
+  // Decided now, from the ack alone: a participant-joined handled while media-state
+  // is on its way is newer than this list and must not be undone by it.
   for (const pid of Array.from(peers.keys())) {
     if (!listed.has(pid)) enqueue(pid, async () => drop(pid, "not listed after a rejoin"));
   }
@@ -477,6 +479,9 @@ async function join() {
       });
     }
   }
+  const announced = await socket.emitWithAck("media-state", { audio: true, video: true, screen: false });
+  if (!announced || announced.error) fail(`media-state: ${JSON.stringify(announced)}`);
+  else state.mediaStates += 1;
 }
 
 function connect() {

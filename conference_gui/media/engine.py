@@ -16,6 +16,10 @@ Threading rules
   side re-emits them as queued signals; they must not block.
 * The engine opens no connection to the server: signaling goes out through
   :meth:`EngineListener.send_signal` and comes in through :meth:`CallEngine.handle_signal`.
+* Threads: ``call-engine`` (the loop; ``name=`` changes it), ``call-engine-codec_N``
+  (aiortc's encoders, the loop's default executor) and aiortc's own
+  ``audio-decoder`` / ``video-decoder`` (one per receiving section). All of them
+  end in :meth:`CallEngine.stop`.
 
 The mesh rules (SPEC section 2, *Calls*) are applied here; the pure parts of
 them (who offers, parsing, offer-id staleness, backoff) are in
@@ -53,8 +57,8 @@ from conference_gui.domain.call import (
     offer_wire,
     parse_signal,
 )
-from conference_gui.media import ice
 from conference_gui.media.exchange import FrameSlot, PcmRing, PcmSource
+from conference_gui.media.ice import IcePolicy, use_policy
 from conference_gui.media.peer import PeerLink, Role
 from conference_gui.media.receive import SOURCES, RemotePeer, RemotePeers, Source, mix
 from conference_gui.media.stats import PeerStats
@@ -113,7 +117,7 @@ class CallEngine:
 
     Typical use by the Qt side::
 
-        engine = CallEngine(listener, ice=IcePolicy())
+        engine = CallEngine(listener)                   # loopback allowed, no STUN
         engine.start()
         engine.set_microphone(mic_ring); engine.set_camera(camera_slot)
         engine.set_playback(speaker_ring); engine.set_sending(True, True, False)
@@ -128,12 +132,13 @@ class CallEngine:
         self,
         listener: EngineListener,
         *,
-        ice: ice.IcePolicy | None = None,
+        ice: IcePolicy | None = None,
         options: EngineOptions | None = None,
         name: str = "call-engine",
     ) -> None:
         self._listener = listener
-        self._ice = ice if ice is not None else _default_policy()
+        #: Loopback included, every interface aioice finds, no STUN server.
+        self._ice = ice if ice is not None else IcePolicy()
         self._options = options or EngineOptions()
         self._name = name
         self._remotes = RemotePeers()
@@ -174,9 +179,13 @@ class CallEngine:
             raise RuntimeError("the call engine failed to start") from self._failure
 
     def stop(self, timeout: float = 10.0) -> bool:
-        """Close every peer connection (no ``bye``: see :meth:`leave`), end every
-        task and thread of the engine, and join its thread. Returns True when
-        the thread ended within ``timeout`` seconds. Idempotent."""
+        """Close every peer connection (no ``bye``: call :meth:`leave` first for
+        that), end every task and thread of the engine, and join its thread.
+        Blocks until then (typically well under 100 ms); returns True when the
+        thread ended within ``timeout`` seconds. Idempotent. Not from a
+        listener callback (that is the engine's own thread)."""
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("CallEngine.stop() called on the engine's own thread")
         with self._state_lock:
             thread, loop, inbox = self._thread, self._loop, self._inbox
             already = self._stopping
@@ -248,9 +257,10 @@ class CallEngine:
         pixels to get pictures scaled (aspect kept) on the engine side; a size
         with a zero side means "hidden": nothing is converted. ``captured`` of
         a received picture is the :func:`time.monotonic` of its decoding."""
-        if source not in SOURCES:
-            raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
-        return self._remotes.get(pid).slots[source]
+        for known in SOURCES:
+            if source == known:
+                return self._remotes.get(pid).slots[known]
+        raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
 
     def levels(self) -> dict[str, float]:
         """Per remote peer: the RMS of its last ~100 ms of decoded audio, 0..1
@@ -291,7 +301,7 @@ class CallEngine:
     def _run(self) -> None:
         # The ICE policy lives in this thread's context; the loop's tasks (and
         # aiortc's, created from them) copy it, so ICE gathering sees it.
-        ice.use_policy(self._ice)
+        use_policy(self._ice)
         loop = asyncio.new_event_loop()
         executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=self._options.codec_threads, thread_name_prefix=f"{self._name}-codec"
@@ -334,10 +344,6 @@ class CallEngine:
         finally:
             self._inbox = None
             await core.close()
-
-
-def _default_policy() -> ice.IcePolicy:
-    return ice.IcePolicy()
 
 
 def _log_loop_exception(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -435,7 +441,7 @@ class _Core:
     def __init__(
         self,
         listener: EngineListener,
-        policy: ice.IcePolicy,
+        policy: IcePolicy,
         options: EngineOptions,
         remotes: RemotePeers,
         put_stats: Callable[[str, PeerStats | None], None],
@@ -499,7 +505,7 @@ class _Core:
                 raise
             except Exception as exc:
                 log.debug("job for %s failed", peer.pid, exc_info=exc)
-                self._problem(peer.pid, f"call connection problem: {type(exc).__name__}: {exc}")
+                self._problem(peer.pid, f"call connection problem: {_short(exc)}")
 
     def _queue(self, peer: _Peer, job: Callable[[], Awaitable[None]]) -> None:
         peer.jobs.put_nowait(job)
@@ -610,10 +616,11 @@ class _Core:
         link, peer.link = peer.link, None
         if link is not None:
             await link.close()
-            self._report(peer, "closed")
         self._update_audience()
-        self._put_stats(peer.pid, None)
-        if peer.pid not in self._peers:  # not back meanwhile
+        if peer.pid not in self._peers:  # not back meanwhile (then its news is newer)
+            if link is not None:
+                self._report(peer, "closed")
+            self._put_stats(peer.pid, None)
             peer.remote.clear()
             for source in SOURCES:
                 self._set_receiving(peer.remote, source, False)

@@ -154,8 +154,13 @@ class MicrophoneTrack(GatedTrack):
 def frame_from_image(image: VideoImage, pts: int) -> av.VideoFrame:
     """A ``yuv420p`` frame for the encoders, from a BGRA picture.
 
-    Converted here, once, rather than by every peer's encoder; odd sizes lose
-    their last row or column (4:2:0 needs even ones).
+    Converted here, once, on the engine loop, rather than by every peer's
+    encoder; odd sizes lose their last row or column (4:2:0 needs even ones).
+    It matters for safety too: the relay hands this one frame object to every
+    peer's encoder, each in its own executor thread, and since it is already
+    in their format none of them reformats it. PyAV keeps one ``SwsContext``
+    per frame, and two threads reformatting the same frame can deadlock
+    (seen with PyAV 18.1).
     """
     pixels = image.pixels
     h, w = pixels.shape[0] & ~1, pixels.shape[1] & ~1

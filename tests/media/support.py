@@ -219,10 +219,10 @@ class Party:
             self.wait_event("peer_state", pid, "connected", timeout=timeout)
 
     def sees(self, pid: str, source: str = "camera") -> VideoImage | None:
-        return self.engine.remote_slot(pid, source).latest()[1]  # type: ignore[arg-type]
+        return self.engine.remote_slot(pid, source).latest()[1]
 
     def frames_from(self, pid: str, source: str = "camera") -> int:
-        return self.engine.remote_slot(pid, source).seq  # type: ignore[arg-type]
+        return self.engine.remote_slot(pid, source).seq
 
     def _feed(self, pixels: npt.NDArray[np.uint8]) -> None:
         while self._feeding.is_set():

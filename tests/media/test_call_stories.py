@@ -286,7 +286,10 @@ def test_ann_reconnects_her_socket_and_keeps_her_healthy_connections(
             gaps.append(now - last_at)
             last_seq, last_at = seq, now
         time.sleep(0.01)
-    assert gaps and max(gaps) < 0.35, gaps
+    # The proof that nothing was renegotiated is the offer count below; the gap
+    # bound only catches a connection rebuilt (seconds), not a loaded machine's
+    # scheduling hiccups (0.6 s seen with the load average at 11 on two cores).
+    assert gaps and max(gaps) < 1.0, gaps
     assert len(board.messages(kind="offer")) == offers
     assert all(ev.args[:2] != ("bob", "new") for ev in ann.events[mark:])
 

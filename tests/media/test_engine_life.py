@@ -87,6 +87,12 @@ def test_an_engine_that_never_called_starts_and_stops(no_leaks: list[threading.T
         engine.start()
     engine.set_sending(True, True, True)
     engine.peer_joined("someone")  # before join: ignored
+    slot = engine.remote_slot("someone", "screen")
+    assert engine.remote_slot("someone", "screen") is slot  # a tile may ask before any call
+    assert engine.remote_slot("someone", "camera") is not slot
+    with pytest.raises(ValueError):
+        engine.remote_slot("someone", "webcam")
+    assert engine.levels() == {"someone": 0.0} and engine.stats("someone") is None
     assert engine.stop(5.0)
     assert engine.stop(5.0)  # again: fine
     engine.join("me", ["you"])  # after stop: dropped, no error

@@ -5,7 +5,6 @@ garbage from a peer, which must cost one log line and nothing else."""
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 
 import pytest
@@ -175,8 +174,9 @@ def test_a_new_offer_replaces_the_pair_and_a_stale_answer_or_candidate_is_ignore
 
 
 def test_ann_ignores_a_stale_answer_and_uses_the_current_one(
-    people: People, raw_peers: RawPeers
+    people: People, raw_peers: RawPeers, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="conference_gui.media")
     ann = people("ann")
     zed = raw_peers("zed")
     ann.engine.join("ann", ["ann", "zed"])
@@ -190,7 +190,7 @@ def test_ann_ignores_a_stale_answer_and_uses_the_current_one(
 
     sdp = zed.run(answer())
     zed.send("ann", {"type": "answer", "sdp": sdp, "id": "an-old-offer"})
-    time.sleep(0.3)  # the stale answer has been handled (a connection would be starting)
+    wait_until(lambda: "stale answer from zed ignored" in caplog.text, what="the answer handled")
     assert ann.states("zed") == ["new"]
     zed.send("ann", {"type": "answer", "sdp": sdp, "id": offer["id"]})
     ann.connected_to("zed")

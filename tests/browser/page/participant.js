@@ -51,7 +51,7 @@ const state = {
   joinedOnce: false,
   errors: [],
   log: [],
-  ignored: { stale: 0, noConnection: 0, badSections: 0 },
+  ignored: { stale: 0, noConnection: 0, badOffer: 0 },
   gathered: { candidate: 0, empty: 0, null: 0 }, // what onicecandidate gave us
   sent: { offer: 0, answer: 0, candidate: 0, endOfCandidates: 0, bye: 0 },
   received: { offer: 0, answer: 0, candidate: 0, endOfCandidates: 0, bye: 0 },
@@ -381,16 +381,17 @@ async function startOffer(pid, why) {
 }
 
 async function onOffer(from, data) {
+  const kinds = sectionKinds(String(data.sdp));
+  if (typeof data.id !== "string" || kinds.join(",") !== KINDS.join(",")) {
+    state.ignored.badOffer += 1; // not SPEC's offer: ignored, the pair is kept
+    fail(`offer from ${from} with sections ${kinds} (not audio, video, video) or no id`);
+    return;
+  }
   const old = peers.get(from);
   const pair = new Pair(from, data.id, "answerer");
   peers.set(from, pair); // the pair's current offer id is now this one
   if (old) old.close("replaced by their offer");
   if (offersTo(from)) note(`${from} offered although I offer to it; answering`);
-  const kinds = sectionKinds(data.sdp);
-  if (kinds.join(",") !== KINDS.join(",")) {
-    state.ignored.badSections += 1;
-    fail(`offer from ${from} has sections ${kinds}, not audio, video, video`);
-  }
   try {
     await pair.answer(data.sdp);
   } catch (error) {

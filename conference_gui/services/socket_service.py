@@ -36,6 +36,7 @@ from conference_gui.domain.meeting import (
     SignalMessage,
     call_of,
 )
+from conference_gui.domain.refusals import explain, sentence
 from conference_gui.domain.resources import ResourceDeleted, ResourceUploaded
 from conference_gui.domain.wire import PayloadError, decode
 
@@ -402,16 +403,14 @@ def _raise_ack_error(ack: object) -> None:
         raise RequestError(str(err.get("code", "error")), str(err.get("message", "request failed")))
 
 
+#: At connect, two codes mean something more particular than the general table says.
+_AT_CONNECT = {
+    "forbidden": "This sign-in belongs to another meeting.",
+    "not_found": "This meeting no longer exists.",
+}
+
+
 def _human(code: str, message: str) -> str:
-    """Turn a refusal into words a participant can act on."""
-    texts = {
-        "unauthorized": "The meeting did not accept your sign-in (invalid token).",
-        "token_expired": "Your sign-in has expired. Join the meeting again.",
-        "forbidden": "This sign-in belongs to another meeting.",
-        "not_found": "This meeting no longer exists.",
-        "unreachable": "Cannot reach the server.",
-        "timeout": "The server did not answer in time.",
-        "not_in_call": "You are in this call in another window.",
-    }
-    text = texts.get(code)
-    return QCoreApplication.translate("SocketService", text) if text else (message or code)
+    """Turn a refusal into words a participant can act on (one table: domain.refusals)."""
+    text = _AT_CONNECT.get(code) or sentence(explain(code, message))
+    return QCoreApplication.translate("SocketService", text)

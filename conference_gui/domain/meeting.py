@@ -157,6 +157,19 @@ class ChatPage:
 
 
 @dataclass(frozen=True, slots=True)
+class MeetingEnded:
+    """The host ended the meeting for everyone (``meeting-ended``)."""
+
+    ended_by: Person
+    ended_at: datetime
+
+    @classmethod
+    def from_wire(cls, data: object) -> MeetingEnded:
+        event = decode(data, wire.MeetingEnded)
+        return cls(Person(event.ended_by.id, event.ended_by.name), parse_time(event.ended_at))
+
+
+@dataclass(frozen=True, slots=True)
 class SignalMessage:
     """A WebRTC signaling message relayed by the server to exactly one peer."""
 

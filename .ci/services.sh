@@ -6,6 +6,8 @@
 #   janus                                      - the SFU tests (Janus Gateway, VideoRoom plugin)
 #   chromium                                   - a browser participant in a call
 #   iproute2                                   - the tests' private network namespace (ip link)
+#   Qt's X11 libraries (libxcb-icccm4, ...)     - the app's real window on Xvfb
+#   gcc                                        - builds a stub Qt plugin (tests/test_platform_check.py)
 # Idempotent; runs `apt-get update` only if the install needs it. The tests start
 # and stop their own instances (own folders, own loopback ports, own configs);
 # nothing here starts a service.
@@ -26,6 +28,17 @@ have xdotool || packages+=(xdotool)
 have janus || packages+=(janus)
 have chromium || packages+=(chromium)
 have ip || packages+=(iproute2)
+have gcc || packages+=(gcc libc6-dev)
+# What the app's X11 window needs (README's list for Debian/Ubuntu), checked by soname.
+x11_libs=(libxcb-icccm4:libxcb-icccm.so.4 libxcb-keysyms1:libxcb-keysyms.so.1
+          libxcb-cursor0:libxcb-cursor.so.0 libxcb-image0:libxcb-image.so.0
+          libxcb-render-util0:libxcb-render-util.so.0 libxkbcommon-x11-0:libxkbcommon-x11.so.0
+          libxcb-xinput0:libxcb-xinput.so.0 libegl1:libEGL.so.1 libgl1:libGL.so.1
+          libfontconfig1:libfontconfig.so.1 libdbus-1-3:libdbus-1.so.3 libpulse0:libpulse.so.0)
+known_libs=$(ldconfig -p 2>/dev/null || true)
+for pair in "${x11_libs[@]}"; do
+    grep -qF "${pair##*:} " <<< "$known_libs" || packages+=("${pair%%:*}")
+done
 if [ ${#packages[@]} -eq 0 ]; then
     echo "services.sh: everything the tests need is installed"
     exit 0

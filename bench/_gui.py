@@ -87,7 +87,7 @@ async def until(predicate: Callable[[], object], timeout: float = 60.0, what: st
 
 async def joined_and_loaded(win: MainWindow, revision: int, timeout: float = 120.0) -> None:
     await until(
-        lambda: win.socket.is_ready and win.resource_model.ledger.revision == revision,
+        lambda: win.socket.is_ready and win.features["resources"].model.ledger.revision == revision,
         timeout,
         f"window joined at revision {revision}",
     )

@@ -46,7 +46,7 @@ def main() -> None:
         try:
             win = gui.open(srv.url, host, toasts=not args.no_toasts)
             gui.run(joined_and_loaded(win, 0))
-            button = win.control_bar.resources_button
+            button = win.features["resources"].button
             painted: dict[int, float] = {}
 
             def on_paint(now: float) -> None:

@@ -50,15 +50,15 @@ def run(events: int, rows: int, toasts: bool = True) -> dict[str, float]:
         try:
             win = gui.open(srv.url, host, toasts=toasts)
             gui.run(joined_and_loaded(win, base), timeout=300)
-            win.resources_dock.show()
-            model, ledger = win.resource_model, win.resource_model.ledger
-            proxy, button = win.resources_dock.proxy, win.control_bar.resources_button
+            win.features["resources"].dock.show()
+            model, ledger = win.features["resources"].model, win.features["resources"].model.ledger
+            proxy, button = win.features["resources"].dock.proxy, win.features["resources"].button
             target = base + events
             done_at: list[float] = []
             model.count_changed.connect(
                 lambda n: done_at.append(time.perf_counter()) if n == rows + events else None
             )
-            fetches_before = win.resources.fetch_count
+            fetches_before = win.features["resources"].controller.fetch_count
             ticker = FrameTicker()
             ticker.start()
             srv.post(
@@ -89,7 +89,7 @@ def run(events: int, rows: int, toasts: bool = True) -> dict[str, float]:
                 "reordered": int(model_ids != server_ids or proxy_ids != server_ids),
                 "emit_order_ok": int(emitted == list(range(base + 1, target + 1))),
                 "badge": button.badgeCount(),
-                "refetches": win.resources.fetch_count - fetches_before,
+                "refetches": win.features["resources"].controller.fetch_count - fetches_before,
                 "gap_p99_ms": percentile(gaps, 99) * 1000,
                 "gap_max_ms": max(gaps) * 1000 if gaps else float("nan"),
                 "gap_p50_ms": statistics.median(gaps) * 1000 if gaps else float("nan"),

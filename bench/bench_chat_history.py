@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication
 from conference_gui.domain.meeting import ChatMessage
 from conference_gui.domain.resources import Person
 from conference_gui.models.chat_model import ChatController, ChatListModel
+from conference_gui.models.me import Me
 from conference_gui.services.socket_service import SocketService
 from conference_gui.ui.chat_dock import ChatDock
 
@@ -35,7 +36,7 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     sock = SocketService("http://127.0.0.1:9", "s", "me", "t")
     model = ChatListModel()
-    dock = ChatDock(model, ChatController(sock, model))
+    dock = ChatDock(model, ChatController(sock, model, Me("me")))
     dock.resize(380, 600)
     dock.show()
     history = [

@@ -60,7 +60,7 @@ def run(rows: int) -> dict[str, float]:
                 return s
 
             win.api._session = session  # type: ignore[method-assign]
-            model, dock = win.resource_model, win.resources_dock
+            model, dock = win.features["resources"].model, win.features["resources"].dock
             dock.show()
             model.modelReset.connect(
                 lambda: (

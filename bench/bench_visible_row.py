@@ -41,9 +41,9 @@ def run(rows: int, samples: int, interval_ms: float, toasts: bool) -> list[float
         try:
             win = gui.open(srv.url, host, toasts=toasts)
             gui.run(joined_and_loaded(win, base), timeout=300)
-            dock = win.resources_dock
+            dock = win.features["resources"].dock
             dock.show()
-            view, proxy, ledger = dock.view, dock.proxy, win.resource_model.ledger
+            view, proxy, ledger = dock.view, dock.proxy, win.features["resources"].model.ledger
             gui.run(until(lambda: view.isVisible() and proxy.rowCount() == rows))
             shown: dict[int, float] = {}
             real_paint = type(view).paintEvent

@@ -59,14 +59,16 @@ def with_windows(url: str, args: argparse.Namespace) -> tuple[LoadReport, dict[s
             meeting=meeting,
         )
         truth = await asyncio.to_thread(server_list, url, sid, meeting["token"])
-        extra["window_revisions_when_crowd_done"] = [w.resource_model.ledger.revision for w in wins]
+        extra["window_revisions_when_crowd_done"] = [
+            w.features["resources"].model.ledger.revision for w in wins
+        ]
         started = time.monotonic()
         await until(
             lambda: all(converged(w, truth) for w in wins), timeout=120, what="windows converged"
         )
         extra["windows_settle_s"] = round(time.monotonic() - started, 3)
         extra["windows_duplicate_rows"] = sum(0 if no_duplicates(w) else 1 for w in wins)
-        extra["windows_fetches"] = [w.resources.fetch_count for w in wins]
+        extra["windows_fetches"] = [w.features["resources"].controller.fetch_count for w in wins]
         return report
 
     try:

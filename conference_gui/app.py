@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import os
 import shutil
 import socket
 import sys
@@ -25,19 +26,31 @@ from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from conference_gui import __version__
 from conference_gui.domain.invite import InviteError, InviteLink
+from conference_gui.features import FeatureFactory, default_features, install_features
+from conference_gui.platform_check import check_display
 from conference_gui.services.http_client import ApiClient, ApiError, Credentials
 from conference_gui.services.settings import AppSettings
+from conference_gui.session import MediaOptions, MeetingInfo, MeetingSession
 from conference_gui.ui.icons import icon
-from conference_gui.ui.main_window import MainWindow, MeetingInfo
+from conference_gui.ui.left_screen import LeftBecause, LeftScreen
+from conference_gui.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
     from conference_gui.services.embedded_server import EmbeddedServer
 
 log = logging.getLogger("conference_gui")
+
+
+FAKE_MEDIA_ENV = "CONFERENCE_GUI_FAKE_MEDIA"
+
+
+def fake_media_from_env() -> bool:
+    """``CONFERENCE_GUI_FAKE_MEDIA=1`` asks for the synthetic camera and tone (SPEC §3)."""
+    return os.environ.get(FAKE_MEDIA_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def create_window(
@@ -50,13 +63,23 @@ def create_window(
     invite: InviteLink | None = None,
     settings: AppSettings | None = None,
     download_dir: Path | None = None,
+    fake_media: bool | None = None,
+    features: Sequence[FeatureFactory] | None = None,
 ) -> MainWindow:
-    """Return the shown meeting window, already connecting on the running loop."""
-    window = MainWindow(
+    """Return the shown meeting window, already connecting on the running loop.
+
+    The composition root: one :class:`MeetingSession` (the one socket, the API
+    client, *me*, the roster), one window (the shell), and every feature
+    installed into both.
+    """
+    session = MeetingSession(
         MeetingInfo(server_url, session_id, user_id, token, title=title, invite=invite),
-        settings=settings,
+        settings if settings is not None else AppSettings(),
         download_dir=download_dir,
+        media=MediaOptions(fake=fake_media_from_env() if fake_media is None else fake_media),
     )
+    window = MainWindow(session)
+    install_features(session, window, default_features() if features is None else features)
     window.show()
     window.start()
     return window
@@ -69,10 +92,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--join", metavar="LINK", help="join a meeting from an invite link")
-    p.add_argument("--server", metavar="URL", help="server URL, with --session/--user/--token")
-    p.add_argument("--session", metavar="ID")
-    p.add_argument("--user", metavar="ID")
-    p.add_argument("--token", metavar="TOKEN")
+    p.add_argument(
+        "--server", metavar="URL",
+        help="server URL, for a sign-in issued elsewhere (with --session, --user and --token)",
+    )
+    p.add_argument("--session", metavar="ID", help="the meeting's id on that server")
+    p.add_argument("--user", metavar="ID", help="your participant id in that meeting")
+    p.add_argument(
+        "--token", metavar="TOKEN", help="your sign-in token for that meeting (a signed JWT)"
+    )
     p.add_argument("--name", help="your display name (default: your login name)")
     p.add_argument("--title", default="Meeting", help="title of a new meeting")
     p.add_argument(
@@ -82,6 +110,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--port", type=int, default=0, help="port of the embedded server (0: any free)")
     p.add_argument("--data-dir", type=Path, help="embedded server's data folder")
+    p.add_argument(
+        "--fake-media",
+        action="store_true",
+        default=None,
+        help="a synthetic camera and microphone (for trying it out without devices); "
+        f"also {FAKE_MEDIA_ENV}=1",
+    )
     p.add_argument("--debug", action="store_true", help="verbose logging")
     p.add_argument(
         "--self-check",
@@ -154,6 +189,8 @@ async def run(args: argparse.Namespace) -> int:
     executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bootstrap")
     server: EmbeddedServer | None = None
     try:
+        if needs_prejoin(args) and not await _prejoin(args, args.title):
+            return 0
         try:
             creds, server = await _credentials(args, executor)
         except ApiError as exc:
@@ -167,21 +204,27 @@ async def run(args: argparse.Namespace) -> int:
             if creds.invite
             else args.invite
         )
-        window = create_window(
-            creds.server_url,
-            creds.session_id,
-            creds.user_id,
-            creds.token,
-            title=creds.session_title,
-            invite=invite,
-        )
-        if args.self_check:
-            return await _self_check(window)
-        closed = asyncio.Event()
-        window.destroyed.connect(closed.set)
-        app.lastWindowClosed.connect(closed.set)
-        await closed.wait()
-        await window.shutdown()
+        while True:
+            window = create_window(
+                creds.server_url,
+                creds.session_id,
+                creds.user_id,
+                creds.token,
+                title=creds.session_title,
+                invite=invite,
+                settings=args.settings,
+                fake_media=args.fake_media,
+            )
+            if args.self_check:
+                return await _self_check(window)
+            closed = asyncio.Event()
+            window.closed.connect(closed.set)
+            await closed.wait()
+            await window.shutdown()
+            because, detail = window.left_because, window.left_detail
+            window.deleteLater()
+            if because is None or not await _left_screen(creds.session_title, because, detail):
+                break
         return 0
     finally:
         if server is not None:
@@ -200,6 +243,58 @@ def _public_url(url: str, bind_host: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{socket.gethostname()}:{parts.port}"))
 
 
+async def _left_screen(title: str, because: LeftBecause, detail: str) -> bool:
+    """ "You left <meeting>": True when the person chose Rejoin."""
+    screen = LeftScreen(title, because, detail)
+    try:
+        return await _accepted(screen)
+    finally:
+        screen.deleteLater()
+
+
+async def _accepted(dialog: QDialog) -> bool:
+    """Open ``dialog`` (not modal for the loop: it keeps running) and await its answer."""
+    done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    def finished(result: int) -> None:
+        if not done.done():
+            done.set_result(result == QDialog.DialogCode.Accepted)
+
+    dialog.finished.connect(finished)
+    dialog.open()
+    return await done
+
+
+async def _prejoin(args: argparse.Namespace, title: str) -> bool:
+    """First start without a saved name: ask for it (and mic/camera) before joining.
+
+    The preview uses the devices the call will use; they are closed again
+    before the meeting opens its own.
+    """
+    from conference_gui.services.media import MediaDevices
+    from conference_gui.ui.prejoin import PreJoinDialog
+
+    fake = fake_media_from_env() if args.fake_media is None else args.fake_media
+    devices = MediaDevices(args.settings, fake=fake, name=getpass.getuser())
+    devices.start()
+    dialog = PreJoinDialog(
+        args.settings, title, camera=devices.camera_frames, mic_level=devices.mic_level,
+        suggested_name=getpass.getuser(),
+    )
+    dialog.camera_check.toggled.connect(devices.set_camera_enabled)
+    devices.set_camera_enabled(dialog.camera_check.isChecked())
+    try:
+        return await _accepted(dialog)
+    finally:
+        devices.stop()
+        dialog.deleteLater()
+
+
+def needs_prejoin(args: argparse.Namespace) -> bool:
+    """A person starts or joins for the first time: no name given, none saved."""
+    return not (args.name or args.settings.display_name() or args.self_check or args.server)
+
+
 async def _show_error(message: str) -> None:
     """A non-blocking error box; returns when the person closed it."""
     box = QMessageBox(QMessageBox.Icon.Critical, "Conference", message)
@@ -214,7 +309,8 @@ async def _self_check(window: MainWindow, timeout: float = 30.0) -> int:
     """Prove the install works end to end: window shown, socket joined, model loaded."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not (window.socket.is_ready and window.resource_model.ledger.revision is not None):
+    resources = window.features["resources"].model
+    while not (window.socket.is_ready and resources.ledger.revision is not None):
         if loop.time() > deadline or window.socket.state.value == "error":
             print(
                 f"self-check failed: {window.socket.state.value} {window.socket.detail}",
@@ -235,6 +331,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     import qasync
 
     existing = QApplication.instance()
+    if not isinstance(existing, QApplication):
+        missing = check_display()
+        if missing is not None:  # Qt would abort with a misleading message
+            print(missing.message(), file=sys.stderr)
+            return 1
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("conference-gui")
     app.setApplicationVersion(__version__)

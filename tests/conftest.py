@@ -18,6 +18,9 @@ import requests
 from tests import netns
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Windows in tests get the synthetic camera and tone (SPEC §3): no test machine has
+# a camera, and CI has no sound server. The real-device tests say otherwise.
+os.environ.setdefault("CONFERENCE_GUI_FAKE_MEDIA", "1")
 
 # Before anything starts a thread: the whole run goes into a network namespace
 # with only loopback (tests/netns.py), so no test can send beyond this machine.
@@ -191,19 +194,34 @@ async def until(predicate: Callable[[], object], timeout: float = 10.0, what: st
 def windows(aloop: Loop, tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """Open meeting windows with ``create_window``; all are shut down after the test."""
     from conference_gui.app import create_window
+    from conference_gui.features import default_features
     from conference_gui.services.settings import AppSettings
 
     opened: list[Any] = []
 
-    def open_window(meeting: Meeting, member: Member) -> Any:
+    def open_window(
+        meeting: Meeting, member: Member, *, call: bool = False, camera: bool = True
+    ) -> Any:
+        """A meeting window; ``call=True`` adds the call (with fake devices, SPEC §3);
+        ``camera=False`` joins with the camera off (stories about sound only).
+
+        Windows of stories that are not about the call leave it out: two
+        windows in a call encode video all the time, which is not what a test
+        of shared files is about, and costs the suite time.
+        """
+        features = [f for f in default_features() if call or f.__name__ != "CallFeature"]
+        settings = AppSettings.at(tmp_path / f"settings-{member.name}-{len(opened)}.ini")
+        settings.set_camera_on_at_join(camera)
         win = create_window(
             meeting.url,
             meeting.session_id,
             member.user_id,
             member.token,
             title=meeting.title,
-            settings=AppSettings.at(tmp_path / f"settings-{member.name}-{len(opened)}.ini"),
+            settings=settings,
             download_dir=tmp_path / f"downloads-{member.name}",
+            fake_media=call,
+            features=features,
         )
         opened.append(win)
         return win

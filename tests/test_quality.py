@@ -32,3 +32,16 @@ def test_ruff_is_clean() -> None:
 def test_mypy_is_clean() -> None:
     out = run(sys.executable, "-m", "mypy")
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_only_the_device_layer_imports_qt_multimedia() -> None:
+    """Qt Multimedia logs at import; conference_gui.services.media sets its log rules
+    first, so nothing else may import it (import-linter cannot name a Qt module)."""
+    offenders = []
+    for path in (ROOT / "conference_gui").rglob("*.py"):
+        if "services/media" in path.as_posix():
+            continue
+        text = path.read_text(encoding="utf-8")
+        if "QtMultimedia" in text and "import" in text.split("QtMultimedia")[0].splitlines()[-1]:
+            offenders.append(str(path.relative_to(ROOT)))
+    assert not offenders, offenders

@@ -68,12 +68,12 @@ async def shoot(url: str, tmp: Path, out: Path) -> None:
     ]
     ann, bob, carol, dave = wins
     await until(lambda: all(w.socket.is_ready for w in wins))
-    await until(lambda: all(w.meeting_docks.participants_model.rowCount() == 4 for w in wins))
+    await until(lambda: all(w.features["participants"].model.rowCount() == 4 for w in wins))
 
     # Hands: Dave first, then Bob.
-    dave.meeting_docks.raise_hand_action.trigger()
+    dave.features["participants"].raise_hand_action.trigger()
     await asyncio.sleep(1.1)
-    bob.meeting_docks.raise_hand_action.trigger()
+    bob.features["participants"].raise_hand_action.trigger()
 
     # Chat.
     lines = [
@@ -91,42 +91,38 @@ async def shoot(url: str, tmp: Path, out: Path) -> None:
         ),
         (ann, "Good point, noted.\nLet's take it after the demo."),
     ]
-    chat = ann.meeting_docks.chat_model
+    chat = ann.features["chat"].model
     for n, (win, text) in enumerate(lines, 1):
-        win.meeting_docks.chat.send(text)
+        win.features["chat"].controller.send(text)
         await until(
             lambda n=n: chat.rowCount() == n and chat.index(n - 1).data(ChatRole.STATE) == "sent"
         )
     # One of Ann's messages did not get through (what a dropped connection looks like).
-    history = ann.meeting_docks.chat.history
+    history = ann.features["chat"].controller.history
     key = history.add_pending(history[1].sender, "Can someone share the slides again?")
     history.fail(key, "Not connected to the meeting.")
 
     # Polls: Bob's, closed by the host; Ann's, open, with votes.
-    pb = await bob.meeting_docks.polls.create("Move the stand-up to 9:30?", ["Yes", "No"])
+    pb = await bob.features["polls"].controller.create("Move the stand-up to 9:30?", ["Yes", "No"])
     assert pb is not None
     for w, option in ((bob, 0), (ann, 0), (dave, 1)):
-        await w.meeting_docks.polls.vote(pb.id, option)
-    await ann.meeting_docks.polls.close(pb.id)
-    pa = await ann.meeting_docks.polls.create(
+        await w.features["polls"].controller.vote(pb.id, option)
+    await ann.features["polls"].controller.close(pb.id)
+    pa = await ann.features["polls"].controller.create(
         "Where do we have lunch on Friday?", ["Pizza place", "Sushi bar", "Salad & soup"]
     )
     assert pa is not None
     for w, option in ((bob, 0), (carol, 1), (dave, 0)):
-        await w.meeting_docks.polls.vote(pa.id, option)
-    await until(lambda: ann.meeting_docks.polls_model.index(0).data(PollRole.TOTAL_VOTES) == 3)
+        await w.features["polls"].controller.vote(pa.id, option)
+    await until(lambda: ann.features["polls"].model.index(0).data(PollRole.TOTAL_VOTES) == 3)
 
     ann.resize(1300, 900)
-    docks = ann.meeting_docks
-    ann.resources_dock.hide()
-    for dock in (docks.participants_dock, docks.chat_dock, docks.polls_dock):
-        dock.show()
+    ann.features["resources"].dock.hide()
+    for name in ("participants", "chat", "polls"):
+        ann.features[name].dock.show()
     await asyncio.sleep(0.3)
-    for name, dock, size in (
-        ("participants", docks.participants_dock, (340, 300)),
-        ("chat", docks.chat_dock, (380, 560)),
-        ("polls", docks.polls_dock, (380, 560)),
-    ):
+    for name, size in (("participants", (340, 300)), ("chat", (380, 560)), ("polls", (380, 560))):
+        dock = ann.features[name].dock
         dock.setFloating(True)
         dock.resize(*size)
         await asyncio.sleep(0.2)

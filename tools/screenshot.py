@@ -29,7 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 async def shoot(url: str, out: Path) -> None:
-    s = requests.post(f"{url}/api/sessions", json={"title": "Design review", "name": "Ann"}, timeout=10).json()
+    s = requests.post(
+        f"{url}/api/sessions", json={"title": "Design review", "name": "Ann"}, timeout=10
+    ).json()
     sid = s["session"]["id"]
     bob = requests.post(
         f"{url}/api/sessions/{sid}/join", json={"name": "Bob", "invite": s["invite"]}, timeout=10
@@ -59,12 +61,16 @@ async def shoot(url: str, out: Path) -> None:
         url, sid, bob["userId"], bob["token"], settings=AppSettings.at(settings.with_suffix(".b"))
     )
     win.resize(1100, 680)
-    win.meeting_docks.participants_dock.show()
+    win.features["participants"].dock.show()
     for _ in range(500):
-        if win.socket.is_ready and guest.socket.is_ready and win.resource_model.rowCount() == 3:
+        if (
+            win.socket.is_ready
+            and guest.socket.is_ready
+            and win.features["resources"].model.rowCount() == 3
+        ):
             break
         await asyncio.sleep(0.01)
-    await guest.meeting_docks.participants.set_hand(True)
+    await guest.features["participants"].controller.set_hand(True)
     await asyncio.sleep(0.5)
     win.grab().save(str(out))
     for w in (guest, win):

@@ -7,6 +7,8 @@ same URL in a browser with instructions.
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
@@ -42,3 +44,21 @@ class InviteLink:
         prefix = "/".join(segments[:-2])
         base = f"{parts.scheme}://{parts.netloc}" + (f"/{prefix}" if prefix else "")
         return cls(server_url=base, session_id=unquote(segments[-1]), code=codes[0])
+
+
+def token_name(token: str) -> str:
+    """The ``name`` claim of a sign-in token, unverified ("" if there is none).
+
+    Only for showing: the server verifies tokens; the client just reads which
+    name it was given (a JWT's middle part is base64url JSON).
+    """
+    parts = token.split(".")
+    if len(parts) != 3 or len(parts[1]) > 8192:
+        return ""
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, UnicodeError):
+        return ""
+    name = claims.get("name") if isinstance(claims, dict) else None
+    return name if isinstance(name, str) else ""

@@ -16,13 +16,17 @@ Formats, fixed so that nobody converts twice:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+log = logging.getLogger(__name__)
 
 #: Hz of every PCM buffer exchanged here (Opus runs at 48 kHz).
 SAMPLE_RATE = 48_000
@@ -68,6 +72,11 @@ class FrameSlot:
     one it has already shown without holding on to it. ``wanted_size`` is the
     reader's wish for the picture's size (a tile's size in device pixels): the
     producer may scale to it so the reader only has to copy, not scale.
+
+    A reader that must not poll (the engine sends a camera picture the moment
+    it is captured, instead of waiting up to a frame for its next tick) adds a
+    *listener*: called after every :meth:`put`, in the producer's thread, so it
+    must only hand over (e.g. ``loop.call_soon_threadsafe``), never work.
     """
 
     def __init__(self) -> None:
@@ -75,13 +84,30 @@ class FrameSlot:
         self._image: VideoImage | None = None
         self._seq = 0
         self._wanted: tuple[int, int] | None = None
+        self._listeners: tuple[Callable[[], None], ...] = ()
 
     def put(self, image: VideoImage | None) -> int:
         """Store a picture (``None`` clears the slot); returns the new sequence number."""
         with self._lock:
             self._image = image
             self._seq += 1
-            return self._seq
+            seq, listeners = self._seq, self._listeners
+        for listener in listeners:
+            try:
+                listener()
+            except Exception:  # a reader's bug must not break the producer
+                log.exception("FrameSlot listener failed")
+        return seq
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every :meth:`put`, on the producer's thread."""
+        with self._lock:
+            self._listeners = (*self._listeners, listener)
+
+    def remove_listener(self, listener: Callable[[], None]) -> None:
+        # ``!=``, not ``is not``: a bound method is a new object at every access.
+        with self._lock:
+            self._listeners = tuple(x for x in self._listeners if x != listener)
 
     def latest(self) -> tuple[int, VideoImage | None]:
         with self._lock:

@@ -23,9 +23,10 @@ from conference_gui.domain.chat import (
 from conference_gui.domain.meeting import ChatMessage, ChatPage, JoinAck
 from conference_gui.domain.resources import Person
 from conference_gui.domain.wire import PayloadError
+from conference_gui.models.me import Me
 from conference_gui.models.row_model import RowListModel
-from conference_gui.models.tasks import TaskKeeper
 from conference_gui.services.socket_service import RequestError, SocketService
+from conference_gui.tasks import TaskKeeper
 
 log = logging.getLogger(__name__)
 
@@ -111,14 +112,14 @@ class ChatController(QObject):
     OLDER_PAGE = 50
 
     def __init__(
-        self, socket: SocketService, model: ChatListModel, parent: QObject | None = None
+        self, socket: SocketService, model: ChatListModel, me: Me, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
         self._socket = socket
         self.model = model
         self.history = model.history
-        self.history.me_id = socket.user_id
-        self._me = Person(socket.user_id, socket.user_id)
+        self.history.me_id = me.id
+        self._me = me
         self._unread = UnreadCounter()
         self._tasks = TaskKeeper("chat")
         self._older = False
@@ -176,8 +177,6 @@ class ChatController(QObject):
 
     # -- socket events --------------------------------------------------------------
     def on_socket_joined(self, ack: JoinAck) -> None:
-        self.history.me_id = ack.me.id
-        self._me = Person(ack.me.id, ack.me.name)
         # History the server replays is not "new": it does not count as unread.
         self.history.receive_history(ack.chat)
         if not self._older or self.history.oldest_message_id() in {m.id for m in ack.chat}:
@@ -200,7 +199,7 @@ class ChatController(QObject):
         over-long text (nothing is listed then).
         """
         clean = clean_outgoing(text)
-        key = self.history.add_pending(self._me, clean)
+        key = self.history.add_pending(Person(self._me.id, self._me.name), clean)
         self._tasks.spawn(self._deliver(key, clean))
         return key
 

@@ -16,9 +16,10 @@ from PySide6.QtCore import QObject, Qt, Signal
 
 from conference_gui.domain.meeting import JoinAck, Participant
 from conference_gui.domain.participants import ParticipantRoster
+from conference_gui.models.me import Me
 from conference_gui.models.row_model import RowListModel
-from conference_gui.models.tasks import TaskKeeper
 from conference_gui.services.socket_service import RequestError, SocketService
+from conference_gui.tasks import TaskKeeper
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,9 @@ class ParticipantRole(enum.IntEnum):
     IS_ME = enum.auto()
     HAND_RAISED = enum.auto()
     HAND_RAISED_AT = enum.auto()  # aware UTC datetime or None
+    MIC_ON = enum.auto()
+    CAMERA_ON = enum.auto()
+    SHARING_SCREEN = enum.auto()
 
 
 def local_time(moment: Any) -> str:
@@ -48,11 +52,11 @@ class ParticipantListModel(RowListModel[Participant]):
     raised_count_changed = Signal(int)
     roles = ParticipantRole
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, me_id: str | None = None) -> None:
         roster = ParticipantRoster()
         super().__init__(roster, parent)
         self.roster = roster
-        self.me_id: str | None = None
+        self.me_id: str | None = me_id
         self._raised = 0
         self.modelReset.connect(self._count_hands)
         self.rowsInserted.connect(self._count_hands)
@@ -84,6 +88,10 @@ class ParticipantListModel(RowListModel[Participant]):
             parts.append(self.tr("host"))
         if p.hand_raised:
             parts.append(self.tr("hand raised at %s") % local_time(p.hand_raised_at))
+        parts.append(self.tr("microphone on") if p.media.audio else self.tr("microphone off"))
+        parts.append(self.tr("camera on") if p.media.video else self.tr("camera off"))
+        if p.media.screen:
+            parts.append(self.tr("sharing their screen"))
         return ", ".join(parts)
 
     def row_data(self, p: Participant, role: int) -> Any:
@@ -105,6 +113,12 @@ class ParticipantListModel(RowListModel[Participant]):
             return p.hand_raised
         if role == ParticipantRole.HAND_RAISED_AT:
             return p.hand_raised_at
+        if role == ParticipantRole.MIC_ON:
+            return p.media.audio
+        if role == ParticipantRole.CAMERA_ON:
+            return p.media.video
+        if role == ParticipantRole.SHARING_SCREEN:
+            return p.media.screen
         return None
 
     def names(self) -> list[str]:
@@ -116,28 +130,29 @@ class ParticipantsController(QObject):
     """Keeps the participants model true and sends hand requests.
 
     Signals:
-        me_changed(Participant): our own entry changed (role, hand).
-        my_hand_changed(bool): whether our hand is up, as the server says.
         someone_joined(Participant): another person joined (not on a resync).
         someone_left(Participant): another person left.
         hand_raised(Participant): another person raised their hand.
         error_message(str): a request failed; words for the person.
     """
 
-    me_changed = Signal(object)
-    my_hand_changed = Signal(bool)
     someone_joined = Signal(object)
     someone_left = Signal(object)
     hand_raised = Signal(object)
     error_message = Signal(str)
 
     def __init__(
-        self, socket: SocketService, model: ParticipantListModel, parent: QObject | None = None
+        self,
+        socket: SocketService,
+        model: ParticipantListModel,
+        me: Me,
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._socket = socket
         self.model = model
-        self.me: Participant | None = None
+        self._me = me
+        model.set_me(me.id)
         self._tasks = TaskKeeper("participants")
         socket.joined.connect(self.on_socket_joined)
         socket.participant_joined.connect(self.on_participant_joined)
@@ -145,18 +160,21 @@ class ParticipantsController(QObject):
         socket.participant_left.connect(self.on_participant_left)
 
     @property
+    def me(self) -> Participant | None:
+        return self._me.participant
+
+    @property
     def is_host(self) -> bool:
-        return self.me is not None and self.me.is_host
+        return self._me.is_host
 
     @property
     def my_hand_raised(self) -> bool:
-        return self.me is not None and self.me.hand_raised
+        return self._me.hand_raised
 
     # -- socket events --------------------------------------------------------
     def on_socket_joined(self, ack: JoinAck) -> None:
         people = {p.id: p for p in ack.participants}
         people.setdefault(ack.me.id, ack.me)
-        self.model.set_me(ack.me.id)
         self.model.roster.reset(people.values())
         self._set_me(self.model.roster.get(ack.me.id) or ack.me)
 
@@ -184,17 +202,12 @@ class ParticipantsController(QObject):
             self.someone_left.emit(gone)
 
     @property
-    def _me_id(self) -> str | None:
-        return self.me.id if self.me is not None else self._socket.user_id
+    def _me_id(self) -> str:
+        return self._me.id
 
     def _set_me(self, me: Participant) -> None:
-        hand_before = self.me.hand_raised if self.me is not None else None
-        changed = me != self.me
-        self.me = me
-        if changed:
-            self.me_changed.emit(me)
-        if hand_before != me.hand_raised:
-            self.my_hand_changed.emit(me.hand_raised)
+        if me.id == self._me.id:
+            self._me.update(me)
 
     # -- requests ---------------------------------------------------------------
     def request_hand(self, raised: bool) -> None:
@@ -214,7 +227,7 @@ class ParticipantsController(QObject):
                 % exc.message
             )
             # Show the truth again (the button was toggled by the click).
-            self.my_hand_changed.emit(self.my_hand_raised)
+            self._me.hand_changed.emit(self._me.hand_raised)
             return False
         return True
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from conference_gui.domain.meeting import JoinAck, Poll
+from conference_gui.domain.meeting import JoinAck, Participant, Poll
 from conference_gui.domain.polls import (
     PollBook,
     PollInputError,
@@ -24,6 +24,7 @@ from conference_gui.domain.polls import (
 )
 from conference_gui.domain.wire import PayloadError
 from conference_gui.domain.wording import plural
+from conference_gui.models.me import Me
 from conference_gui.models.row_model import RowListModel
 from conference_gui.services.socket_service import RequestError, SocketService
 
@@ -49,7 +50,8 @@ class PollListModel(RowListModel[Poll]):
 
     Signals:
         count_changed(int): number of polls.
-        awaiting_vote_changed(int): open polls this user has not voted in (the Polls badge).
+        awaiting_vote_changed(int): open polls of others this user has not voted in (the
+            Polls badge: what needs this person's attention; their own poll does not).
     """
 
     awaiting_vote_changed = Signal(int)
@@ -75,13 +77,14 @@ class PollListModel(RowListModel[Poll]):
         if (user_id, is_host) != (self._viewer_id, self._viewer_is_host):
             self._viewer_id, self._viewer_is_host = user_id, is_host
             self.emit_all_changed([PollRole.CAN_CLOSE, PollRole.MINE])
+            self._count_awaiting()
 
     @property
     def awaiting_vote(self) -> int:
         return self._awaiting
 
     def _count_awaiting(self, *_: object) -> None:
-        n = sum(1 for p in self.book if may_vote(p))
+        n = sum(1 for p in self.book if may_vote(p) and p.created_by != self._viewer_id)
         if n != self._awaiting:
             self._awaiting = n
             self.awaiting_vote_changed.emit(n)
@@ -134,13 +137,14 @@ class PollsController(QObject):
     error_message = Signal(str)
 
     def __init__(
-        self, socket: SocketService, model: PollListModel, parent: QObject | None = None
+        self, socket: SocketService, model: PollListModel, me: Me, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
         self._socket = socket
         self.model = model
         self.book = model.book
-        self._me_id: str | None = socket.user_id
+        self._me = me
+        me.changed.connect(self._on_me_changed)
         #: Why the last request failed (for a form to show next to its fields).
         self.last_error = ""
         socket.joined.connect(self.on_socket_joined)
@@ -148,14 +152,15 @@ class PollsController(QObject):
         socket.poll_updated.connect(self.on_poll_changed)
         socket.poll_closed.connect(self.on_poll_changed)
 
+    def _on_me_changed(self, me: Participant) -> None:
+        self.model.set_viewer(me.id, me.is_host)
+
     # -- socket events ------------------------------------------------------------
     def on_socket_joined(self, ack: JoinAck) -> None:
-        self._me_id = ack.me.id
-        self.model.set_viewer(ack.me.id, ack.me.is_host)
         self.book.reset(ack.polls)
 
     def on_poll_created(self, poll: Poll) -> None:
-        if self.book.upsert(poll) is None and poll.created_by != self._me_id:
+        if self.book.upsert(poll) is None and poll.created_by != self._me.id:
             self.poll_started.emit(poll)
 
     def on_poll_changed(self, poll: Poll) -> None:

@@ -84,10 +84,12 @@ class UnseenResources(QObject):
 
     changed = Signal(int)
 
-    def __init__(self, model: ResourceListModel, parent: QObject | None = None) -> None:
+    def __init__(
+        self, model: ResourceListModel, me_id: str | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._model = model
-        self._me: str | None = None
+        self._me: str | None = me_id
         self._watching = False
         self._seen: set[str] = set()
         self._unseen: set[str] = set()

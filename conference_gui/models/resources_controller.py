@@ -21,7 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 
-from conference_gui.domain.meeting import JoinAck
+from conference_gui.domain.meeting import JoinAck, Participant
 from conference_gui.domain.refusals import explain
 from conference_gui.domain.resources import (
     Outcome,
@@ -30,8 +30,8 @@ from conference_gui.domain.resources import (
     ResourceUploaded,
 )
 from conference_gui.domain.units import format_size
+from conference_gui.models.me import Me
 from conference_gui.models.resource_model import ResourceListModel
-from conference_gui.models.tasks import TaskKeeper
 from conference_gui.services.http_client import (
     ApiClient,
     ApiError,
@@ -40,6 +40,7 @@ from conference_gui.services.http_client import (
     acquire_or_cancel,
 )
 from conference_gui.services.socket_service import SocketService
+from conference_gui.tasks import TaskKeeper
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +117,13 @@ class ResourceController(QObject):
         api: ApiClient,
         model: ResourceListModel,
         session_id: str,
+        me: Me,
         parent: QObject | None = None,
         *,
         download_dir: Path | None = None,
     ) -> None:
         super().__init__(parent)
+        me.changed.connect(self._on_me_changed)
         self._socket = socket
         self._api = api
         self.model = model
@@ -144,8 +147,10 @@ class ResourceController(QObject):
         socket.resource_deleted.connect(self.on_resource_event)
 
     # -- keeping the model true ----------------------------------------------
+    def _on_me_changed(self, me: Participant) -> None:
+        self.model.set_viewer(me.id, me.is_host)
+
     def on_socket_joined(self, ack: JoinAck) -> None:
-        self.model.set_viewer(ack.me.id, ack.me.is_host)
         if self.max_upload_bytes is None:
             self._spawn(self._load_limits())
         if self._ledger.connected(ack.resource_revision) is Outcome.NEED_FETCH:

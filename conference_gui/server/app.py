@@ -156,6 +156,7 @@ async def _open(app: web.Application) -> None:
 
 
 async def _disconnect_sockets(app: web.Application) -> None:
+    app[SOCKETS].shutting_down = True
     await app[SOCKETS].drop_connections()
     await app[SIO].shutdown()
 

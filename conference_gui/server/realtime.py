@@ -92,6 +92,8 @@ class VideoNamespace(socketio.AsyncNamespace):
     def __init__(self, ctx: ServerContext) -> None:
         super().__init__(NAMESPACE)
         self._ctx = ctx
+        #: set when the server stops: its connections close, nobody "leaves"
+        self.shutting_down = False
         config = ctx.config
         #: per event: a token bucket per participant (session id, user id)
         self._rates = {event: RateLimiter(rate, burst)
@@ -230,6 +232,10 @@ class VideoNamespace(socketio.AsyncNamespace):
             return
         async with self._ctx.meetings.edit(session_id) as meeting:
             left, move = meeting.disconnect(user_id, state.key)
+        if self.shutting_down:
+            # Nobody left: the server is going away. Telling the others "X left"
+            # would make their windows end calls that do not need the server.
+            return
         if left:
             await self._ctx.bus.publish(ParticipantLeft(session_id, user_id))
         if move is not None:

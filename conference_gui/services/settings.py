@@ -117,6 +117,46 @@ class AppSettings(QObject):
     def set_download_dir(self, folder: Path) -> None:
         self._set("downloads/folder", str(folder))
 
+    # -- call devices -------------------------------------------------------------
+    # A device is remembered by its id (what QMediaDevices reports); ``None``
+    # means "the system default", which follows the system's choice as it
+    # changes. An id whose device is unplugged stays remembered, so the device
+    # is used again when it comes back.
+    def camera_id(self) -> str | None:
+        return self._device_id("devices/camera")
+
+    def set_camera_id(self, device_id: str | None) -> None:
+        self._set("devices/camera", device_id or "")
+
+    def microphone_id(self) -> str | None:
+        return self._device_id("devices/microphone")
+
+    def set_microphone_id(self, device_id: str | None) -> None:
+        self._set("devices/microphone", device_id or "")
+
+    def speaker_id(self) -> str | None:
+        return self._device_id("devices/speaker")
+
+    def set_speaker_id(self, device_id: str | None) -> None:
+        self._set("devices/speaker", device_id or "")
+
+    def mic_on_at_join(self) -> bool:
+        """Whether the microphone starts on when joining a call (the person's last choice)."""
+        return _as_bool(self._s.value("call/micOnAtJoin", True))
+
+    def set_mic_on_at_join(self, on: bool) -> None:
+        self._set("call/micOnAtJoin", on)
+
+    def camera_on_at_join(self) -> bool:
+        """Whether the camera starts on when joining a call (the person's last choice)."""
+        return _as_bool(self._s.value("call/cameraOnAtJoin", True))
+
+    def set_camera_on_at_join(self, on: bool) -> None:
+        self._set("call/cameraOnAtJoin", on)
+
+    def _device_id(self, key: str) -> str | None:
+        return str(self._s.value(key, "") or "") or None
+
 
 def _as_bool(value: object) -> bool:
     # Ini files give strings back ("true"/"false").

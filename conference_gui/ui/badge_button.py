@@ -23,9 +23,15 @@ from PySide6.QtGui import (
     QPalette,
     QPen,
 )
-from PySide6.QtWidgets import QStyle, QStyleOptionToolButton, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QStyle,
+    QStyleOptionToolButton,
+    QToolButton,
+    QWidget,
+)
 
-__all__ = ["BadgeToolButton"]
+__all__ = ["BadgeToolButton", "describe_button"]
 
 #: Badge colour for the "there is something new" state (warm, readable under white text).
 ACCENT_BADGE_COLOR = QColor("#d9480f")
@@ -52,15 +58,23 @@ class _ReadableProperty(_QtProperty):
 class BadgeToolButton(QToolButton):
     """Tool button painting a count badge at its icon's top-right corner.
 
+    Two ways to say "new": ``badgeAccent`` paints the count itself in the accent
+    colour (the count *is* the number of new things: unread messages); a
+    ``badgeNew`` above zero keeps the count neutral and adds a separate accent
+    dot at the icon's other corner (the count is a total, some of it is new:
+    "3 files, 1 new" must not read as "3 new").
+
     Signals:
         badgeCountChanged(int): the shown count changed (not emitted for the same value).
         badgeAccentChanged(bool): the accent ("something new") state changed.
+        badgeNewChanged(int): how many of the counted things are new changed.
 
-    Qt properties: ``badgeCount`` (int), ``badgeAccent`` (bool).
+    Qt properties: ``badgeCount`` (int), ``badgeAccent`` (bool), ``badgeNew`` (int).
     """
 
     badgeCountChanged = Signal(int)
     badgeAccentChanged = Signal(bool)
+    badgeNewChanged = Signal(int)
 
     def __init__(
         self,
@@ -76,6 +90,7 @@ class BadgeToolButton(QToolButton):
         self._describe = describe
         self._count = 0
         self._accent = False
+        self._new = 0
         self._paths: dict[str, QPainterPath] = {}
         self.setText(label)
         self._refresh_texts()
@@ -118,7 +133,21 @@ class BadgeToolButton(QToolButton):
             self.update()
         self.badgeAccentChanged.emit(accent)
 
+    def _get_badge_new(self) -> int:
+        return self._new
+
+    @Slot(int)
+    def setBadgeNew(self, new: int) -> None:
+        """How many of the counted things are new: above zero shows the "new" dot."""
+        new = max(0, int(new))
+        if new == self._new:
+            return
+        self._new = new
+        self.update()
+        self.badgeNewChanged.emit(new)
+
     badgeCount = _ReadableProperty(int, _get_badge_count, setBadgeCount, notify=badgeCountChanged)
+    badgeNew = _ReadableProperty(int, _get_badge_new, setBadgeNew, notify=badgeNewChanged)
     badgeAccent = _ReadableProperty(
         bool, _get_badge_accent, setBadgeAccent, notify=badgeAccentChanged
     )
@@ -143,6 +172,8 @@ class BadgeToolButton(QToolButton):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
+        if self._new > 0:
+            self._paint_new_dot()
         if self._count <= 0:
             return
         text = self._badge_text()
@@ -168,6 +199,20 @@ class BadgeToolButton(QToolButton):
             painter.setPen(ink)
             painter.setFont(self._badge_font())
             painter.drawText(QRectF(QPointF(0, 0), size), Qt.AlignmentFlag.AlignCenter, text)
+        finally:
+            painter.end()
+
+    def _paint_new_dot(self) -> None:
+        """A small accent dot at the icon's top-left: "some of this is new"."""
+        icon = self._icon_rect()
+        d = max(7.0, QFontMetricsF(self._badge_font()).height() * 0.55)
+        dot = QRectF(icon.left() - d / 3.0, icon.top() - d / 3.0, d, d)
+        painter = QPainter(self)
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Window), 1.5))
+            painter.setBrush(ACCENT_BADGE_COLOR)
+            painter.drawEllipse(dot)
         finally:
             painter.end()
 
@@ -234,3 +279,10 @@ class BadgeToolButton(QToolButton):
         top = max(min(top, bounds.bottom() - height), bounds.top())
         # Whole pixels keep the digits and the edge crisp.
         return QPointF(round(left), round(top))
+
+
+def describe_button(button: QAbstractButton, label: str, parts: list[str]) -> None:
+    """Accessible name and tooltip: the button's label, then what its badge means."""
+    text = ", ".join([label, *(p for p in parts if p)])
+    button.setAccessibleName(text)
+    button.setToolTip(text)

@@ -1,4 +1,4 @@
-"""The meeting's control bar: Resources (with its count badge), raise hand, leave."""
+"""The meeting's control bar: the buttons features add, then Leave."""
 
 from __future__ import annotations
 
@@ -8,9 +8,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QSizePolicy, QToolBar, QToolButton, QWidget
 
-from conference_gui.domain.wording import plural
-from conference_gui.models.resource_model import ResourceListModel
-from conference_gui.services.socket_service import SocketService
 from conference_gui.ui.badge_button import BadgeToolButton
 from conference_gui.ui.icons import icon
 
@@ -18,8 +15,8 @@ from conference_gui.ui.icons import icon
 class ControlBar(QToolBar):
     """Buttons along the bottom of the meeting window.
 
-    The Resources badge shows the resource model's row count: the bar connects
-    the model's ``count_changed`` to the button and keeps no number of its own.
+    Features add their buttons (a dock's toggle with a badge, a call toggle);
+    a badge always observes a model, the bar keeps no number of its own.
 
     Signals:
         leave_requested(): the person pressed Leave.
@@ -27,29 +24,12 @@ class ControlBar(QToolBar):
 
     leave_requested = Signal()
 
-    def __init__(
-        self,
-        socket: SocketService,
-        resource_model: ResourceListModel,
-        resources_action: QAction,
-        parent: QWidget | None = None,
-    ) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(self.tr("Meeting controls"), parent)
         self.setObjectName("controlBar")
         self.setMovable(False)
         self.setFloatable(False)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-        self._socket = socket
-
-        self.resources_button = self._add_badge_button(
-            "resourcesButton",
-            self.tr("Resources"),
-            "resources",
-            resources_action,
-            describe=lambda n: plural(n, self.tr("%n file"), self.tr("%n files")),
-        )
-        resource_model.count_changed.connect(self.resources_button.setBadgeCount)
-        self.resources_button.setBadgeCount(resource_model.rowCount())
 
         spacer = QWidget(self)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -64,7 +44,7 @@ class ControlBar(QToolBar):
         if leave_button is not None:
             leave_button.setObjectName("leaveButton")
 
-    def _add_badge_button(
+    def add_dock_button(
         self,
         object_name: str,
         label: str,
@@ -72,7 +52,7 @@ class ControlBar(QToolBar):
         action: QAction,
         describe: Callable[[int], str] | None = None,
     ) -> BadgeToolButton:
-        """A checkable button mirroring a dock's toggle action."""
+        """A checkable button with a badge mirroring a dock's toggle action, before the spacer."""
         button = BadgeToolButton(label, self, describe=describe)
         button.setObjectName(object_name)
         button.setIcon(icon(icon_name))
@@ -82,19 +62,11 @@ class ControlBar(QToolBar):
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
         button.clicked.connect(lambda checked: _show_dock(action, checked))
         action.toggled.connect(button.setChecked)
-        if hasattr(self, "_spacer"):
-            self.insertWidget(self._spacer, button)
-        else:
-            self.addWidget(button)
+        self.insertWidget(self._spacer, button)
         return button
 
-    def add_dock_button(
-        self, object_name: str, label: str, icon_name: str, action: QAction
-    ) -> BadgeToolButton:
-        """Add another dock's toggle (participants, chat, polls) before the spacer."""
-        return self._add_badge_button(object_name, label, icon_name, action)
-
     def add_tool_button(self, button: QToolButton) -> None:
+        """Any other button (raise hand, microphone, camera), before the spacer."""
         self.insertWidget(self._spacer, button)
 
 

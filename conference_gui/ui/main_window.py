@@ -1,4 +1,11 @@
-"""The meeting window: creates the one socket and hands it to every part."""
+"""The meeting window: the shell that features install themselves into.
+
+The window renders and forwards intent. The one socket, the API client and
+the shared models belong to the :class:`MeetingSession` it is given; each
+feature (resources, participants, chat, polls, the call) adds its dock or
+stage, its control-bar buttons and its menu entries through the small API
+below, so adding a feature never means editing this constructor.
+"""
 
 from __future__ import annotations
 
@@ -6,125 +13,148 @@ import asyncio
 import functools
 import logging
 import sys
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QProcess, Qt
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QProcess, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QToolButton,
     QWidget,
 )
 
 from conference_gui import __version__
-from conference_gui.domain.invite import InviteLink
-from conference_gui.domain.wording import plural
-from conference_gui.models.preview import PreviewLoader
-from conference_gui.models.resource_filter import UnseenResources
-from conference_gui.models.resource_model import ResourceListModel
-from conference_gui.models.resources_controller import ResourceController
-from conference_gui.services.http_client import ApiClient
-from conference_gui.services.settings import AppSettings, RecentMeeting
+from conference_gui.services.settings import RecentMeeting
 from conference_gui.services.socket_service import SocketService
+from conference_gui.session import MeetingInfo, MeetingSession
 from conference_gui.ui.connection_status import ConnectionStatusLabel
 from conference_gui.ui.control_bar import ControlBar
 from conference_gui.ui.icons import icon
-from conference_gui.ui.meeting_docks import MeetingDocks
+from conference_gui.ui.left_screen import LeftBecause
+from conference_gui.ui.notifier import Notifier
 from conference_gui.ui.preferences_dialog import PreferencesDialog
-from conference_gui.ui.resources_dock import ResourcesDock
+from conference_gui.ui.toast import ToastHost
 
 log = logging.getLogger(__name__)
 
+#: Width the side docks start with (they share the right area as tabs).
+SIDE_DOCK_WIDTH = 340
 
-@dataclass(frozen=True, slots=True)
-class MeetingInfo:
-    """Everything a window needs to take part in one meeting."""
+_TOAST_SETTING = "notifications/toasts"
 
-    server_url: str
-    session_id: str
-    user_id: str
-    token: str
-    title: str = ""
-    invite: InviteLink | None = None
+__all__ = ["MainWindow", "MeetingInfo"]
 
 
 class MainWindow(QMainWindow):
-    """One meeting, one window, one socket.
+    """One meeting, one window, one socket (the session's).
 
-    The window creates the :class:`SocketService`, the :class:`ApiClient` and
-    the resource model, then passes them by constructor to the control bar,
-    the Resources dock and the other parts. No part creates a client.
+    Signals:
+        preferences_applied(): the person saved the Preferences dialog.
+        closed(): the window closed for good (after the meeting was left cleanly);
+            :attr:`left_because` says why (``None``: the window was just closed).
     """
 
-    def __init__(
-        self,
-        meeting: MeetingInfo,
-        parent: QWidget | None = None,
-        *,
-        settings: AppSettings | None = None,
-        download_dir: Path | None = None,
-    ) -> None:
+    preferences_applied = Signal()
+    closed = Signal()
+
+    def __init__(self, session: MeetingSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("videoConferenceWindow")
-        self.meeting = meeting
-        self.settings = settings if settings is not None else AppSettings(parent=self)
-        self.setWindowTitle(
-            self.tr("%s — Conference") % meeting.title if meeting.title else self.tr("Conference")
-        )
+        self.session = session
+        self.meeting = session.info
+        self.settings = session.settings
+        self._update_title()
+        session.me.changed.connect(self._update_title)
         self.resize(1000, 640)
         self.setDockOptions(
             QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
         )
-
-        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="http")
-        self.socket = SocketService(
-            meeting.server_url, meeting.session_id, meeting.user_id, meeting.token, self
-        )
-        self.api = ApiClient(meeting.server_url, meeting.token, self._executor)
-        self.resource_model = ResourceListModel(self)
-        self.resources = ResourceController(
-            self.socket,
-            self.api,
-            self.resource_model,
-            meeting.session_id,
-            self,
-            download_dir=download_dir or self.settings.download_dir(),
-        )
         self._closing = False
         self._closed = False
-
-        self._create_center()
-        self.preview = PreviewLoader(self.api, meeting.session_id, self)
-        self.resources_dock = ResourcesDock(
-            self.socket, self.resource_model, self.resources, self, preview=self.preview
-        )
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.resources_dock)
-        self.control_bar = ControlBar(
-            self.socket, self.resource_model, self.resources_dock.toggleViewAction(), self
-        )
-        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.control_bar)
-        self.control_bar.leave_requested.connect(self.request_leave)
-        self.meeting_docks = MeetingDocks(self, self.socket, self.control_bar)
-        self._create_status_bar()
-        self._create_unseen_badge()
-        self._create_menus()
-        self.resources.error_message.connect(self.show_error)
+        self._closed_told = False
+        self._side_docks: list[QDockWidget] = []
+        #: The installed features by name (conference_gui.features), for tests and tools.
+        self.features: dict[str, Any] = {}
         self.leave_box: QMessageBox | None = None
         self.about_box: QMessageBox | None = None
         self.preferences_dialog: PreferencesDialog | None = None
-        self._restore_layout()
-        if meeting.invite is not None:
-            self.settings.add_recent_meeting(RecentMeeting(meeting.title, str(meeting.invite)))
+        #: Why the person is no longer in the meeting (the app then offers to rejoin).
+        self.left_because: LeftBecause | None = None
+        self.left_detail = ""
 
-    # -- building -----------------------------------------------------------------
-    def _create_center(self) -> None:
-        center = QLabel(self.tr("Video will appear here."), self)
+        self._create_stage_placeholder()
+        self.control_bar = ControlBar(self)
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.control_bar)
+        self.control_bar.leave_requested.connect(self.request_leave)
+        self.toasts = ToastHost(self)
+        self.toasts.setEnabled(self.settings.toasts_enabled())
+        self.settings.changed.connect(self._on_setting_changed)
+        self.notifier = Notifier(self, self.toasts, self.settings)
+        self._create_status_bar()
+        self._create_menus()
+        if self.meeting.invite is not None:
+            self.settings.add_recent_meeting(
+                RecentMeeting(self.meeting.title, str(self.meeting.invite))
+            )
+
+    @property
+    def socket(self) -> SocketService:
+        """The session's one socket (the window opens none of its own)."""
+        return self.session.socket
+
+    def _update_title(self, *_: object) -> None:
+        """Which meeting, and who I am in it: two windows side by side must differ."""
+        meeting = self.meeting.title or self.tr("Meeting")
+        name = self.session.me.name or self.meeting.name
+        self.setWindowTitle(
+            self.tr("%1 — %2 — Conference").replace("%1", meeting).replace("%2", name)
+            if name
+            else self.tr("%s — Conference") % meeting
+        )
+
+    # -- what features use ------------------------------------------------------
+    def set_stage(self, widget: QWidget) -> None:
+        """The centre of the window (the call's video grid)."""
+        self.setCentralWidget(widget)
+
+    def add_dock(self, dock: QDockWidget, *, shortcut: str = "", visible: bool = False) -> None:
+        """A side dock: right area, sharing it as tabs, toggled from the View menu."""
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        if self._side_docks:
+            self.tabifyDockWidget(self._side_docks[0], dock)
+        else:
+            self.resizeDocks([dock], [SIDE_DOCK_WIDTH], Qt.Orientation.Horizontal)
+        self._side_docks.append(dock)
+        dock.setVisible(visible)
+        action = dock.toggleViewAction()
+        if shortcut and action.shortcut().isEmpty():
+            action.setShortcut(QKeySequence(shortcut))
+        self.view_menu.insertAction(self._view_docks_end, action)
+
+    def add_view_action(self, action: QAction) -> None:
+        """An entry in the View menu, after the docks (e.g. Speaker view)."""
+        self.view_menu.insertAction(self._view_docks_end, action)
+        self.addAction(action)  # its shortcut works while the menu is closed
+
+    def add_meeting_action(self, action: QAction) -> None:
+        """An entry at the top of the Meeting menu (e.g. Upload)."""
+        self.meeting_menu.insertAction(self._meeting_top_end, action)
+
+    def notify(self, text: str, icon_name: str, *, important: bool = False) -> None:
+        """Tell the person about someone else's action (toast, or tray when away)."""
+        self.notifier.notify(self.windowTitle(), text, icon_name, important=important)
+
+    def show_error(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+
+    # -- building ------------------------------------------------------------------
+    def _create_stage_placeholder(self) -> None:
+        center = QLabel(self.tr("Joining the meeting…"), self)
         center.setObjectName("stage")
         center.setAlignment(Qt.AlignmentFlag.AlignCenter)
         center.setStyleSheet("QLabel#stage { color: palette(mid); font-size: 16px; }")
@@ -134,6 +164,7 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         self.connection_status = ConnectionStatusLabel(bar)
         self.socket.state_changed.connect(self.connection_status.show_state)
+        self.socket.state_changed.connect(self._on_socket_state)
         self.connection_status.show_state(self.socket.state.value, "")
         bar.addPermanentWidget(self.connection_status)
         if self.meeting.invite is not None:
@@ -156,32 +187,11 @@ class MainWindow(QMainWindow):
             lay.addWidget(copy)
             bar.addPermanentWidget(box)
 
-    def _create_unseen_badge(self) -> None:
-        """The badge's accent and "N new" until the Resources dock has been seen."""
-        self.unseen = UnseenResources(self.resource_model, self)
-        self.socket.joined.connect(lambda ack: self.unseen.set_me(ack.me.id))
-        dock, button = self.resources_dock, self.control_bar.resources_button
-        dock.visibilityChanged.connect(self.unseen.set_watching)
-        self.unseen.set_watching(dock.isVisible())
-
-        def describe(*_: object) -> None:
-            count, new = self.resource_model.rowCount(), self.unseen.count
-            button.setBadgeAccent(new > 0)
-            files = plural(count, self.tr("%n file"), self.tr("%n files"))
-            text = self.tr("Resources, %s") % files
-            if new:
-                text += ", " + plural(new, self.tr("%n new"), self.tr("%n new"))
-            button.setAccessibleName(text)
-            button.setToolTip(text)
-
-        self.unseen.changed.connect(describe)
-        button.badgeCountChanged.connect(describe)
-        describe()
-
     def _create_menus(self) -> None:
         menu = self.menuBar()
         meeting = menu.addMenu(self.tr("&Meeting"))
-        meeting.addAction(self.resources_dock.upload_action)
+        self.meeting_menu: QMenu = meeting
+        self._meeting_top_end = meeting.addSeparator()
         copy = meeting.addAction(icon("copy"), self.tr("Copy invite link"), self.copy_invite)
         copy.setEnabled(self.meeting.invite is not None)
         self.recent_menu = meeting.addMenu(self.tr("Recent meetings"))
@@ -194,13 +204,8 @@ class MainWindow(QMainWindow):
         meeting.addAction(self.control_bar.leave_action)
 
         view = menu.addMenu(self.tr("&View"))
-        self.view_menu = view
-        shortcuts = iter(("Ctrl+Shift+R", "Ctrl+Shift+P", "Ctrl+Shift+C", "Ctrl+Shift+O"))
-        for dock in self.findChildren(QDockWidget):
-            action = dock.toggleViewAction()
-            if action.shortcut().isEmpty():
-                action.setShortcut(QKeySequence(next(shortcuts, "")))
-            view.addAction(action)
+        self.view_menu: QMenu = view
+        self._view_docks_end = view.addSeparator()
         self.toasts_action = view.addAction(self.tr("Show notifications"))
         self.toasts_action.setCheckable(True)
         self.toasts_action.setChecked(self.settings.toasts_enabled())
@@ -208,6 +213,12 @@ class MainWindow(QMainWindow):
 
         help_menu = menu.addMenu(self.tr("&Help"))
         help_menu.addAction(self.tr("About Conference"), self.show_about)
+
+    def _on_setting_changed(self, key: str) -> None:
+        if key == _TOAST_SETTING:
+            enabled = self.settings.toasts_enabled()
+            self.toasts.setEnabled(enabled)
+            self.toasts_action.setChecked(enabled)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -226,7 +237,8 @@ class MainWindow(QMainWindow):
             program, args = sys.executable, ["-m", "conference_gui", "--join", link]
         return bool(QProcess.startDetached(program, args))
 
-    def _restore_layout(self) -> None:
+    def restore_layout(self) -> None:
+        """Geometry and dock layout as the person left them (after features installed docks)."""
         geometry, state = self.settings.window_geometry(), self.settings.window_state()
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -236,13 +248,9 @@ class MainWindow(QMainWindow):
     def show_preferences(self) -> None:
         dialog = PreferencesDialog(self.settings, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(self._apply_settings)
+        dialog.accepted.connect(self.preferences_applied)
         self.preferences_dialog = dialog
         dialog.open()
-
-    def _apply_settings(self) -> None:
-        self.resources.download_dir = self.settings.download_dir()
-        self.toasts_action.setChecked(self.settings.toasts_enabled())
 
     def show_about(self) -> None:
         box = QMessageBox(self)
@@ -271,41 +279,48 @@ class MainWindow(QMainWindow):
         box.setTextFormat(Qt.TextFormat.PlainText)
         leave = box.addButton(self.tr("Leave"), QMessageBox.ButtonRole.AcceptRole)
         box.setDefaultButton(leave)
-        box.accepted.connect(self.close)
+        box.accepted.connect(lambda: self.leave(LeftBecause.LEFT))
         box.finished.connect(lambda _: setattr(self, "leave_box", None))
         self.leave_box = box
         box.open()
 
+    def leave(self, because: LeftBecause, detail: str = "") -> None:
+        """Leave the meeting and close the window, remembering why."""
+        if self.left_because is None:
+            self.left_because, self.left_detail = because, detail
+        self.close()
+
+    def _on_socket_state(self, state: str, detail: str) -> None:
+        # "error" is final: the server refused us (sign-in, meeting gone); the
+        # socket stops retrying, and the window says so instead of hanging on.
+        if state == "error" and not self._closing:
+            self.leave(LeftBecause.DISCONNECTED, detail)
+
     # -- behaviour ----------------------------------------------------------------
     def start(self) -> None:
         """Connect on the running loop (after the window is shown)."""
-        self.socket.start()
+        self.session.start()
 
     def copy_invite(self) -> None:
         if self.meeting.invite is not None:
             QGuiApplication.clipboard().setText(str(self.meeting.invite))
             self.statusBar().showMessage(self.tr("Invite link copied."), 3000)
 
-    def show_error(self, message: str) -> None:
-        self.statusBar().showMessage(message, 8000)
-
     async def shutdown(self) -> None:
-        """Leave the meeting cleanly: transfers cancelled, socket disconnected."""
+        """Leave the meeting cleanly: every feature stopped, socket disconnected."""
         if self._closed:
             return
         self._closed = True
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
-        await self.resources_dock.shutdown()
-        await self.resources.shutdown()
-        await self.meeting_docks.shutdown()
-        await self.socket.stop()
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        self.preview.close()
+        await self.session.shutdown()
+        self.toasts.clear()
+        self.notifier.hide()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._closed:
             event.accept()
+            self._emit_closed()
             return
         # Disconnecting is async: close for real once it is done.
         try:
@@ -313,11 +328,17 @@ class MainWindow(QMainWindow):
         except RuntimeError:  # no loop running: nothing can be awaited, drop the socket
             self._closed = True
             event.accept()
+            self._emit_closed()
             return
         event.ignore()
         if not self._closing:
             self._closing = True
             self._close_task = loop.create_task(self._close_after_shutdown())
+
+    def _emit_closed(self) -> None:
+        if not self._closed_told:
+            self._closed_told = True
+            self.closed.emit()
 
     async def _close_after_shutdown(self) -> None:
         try:

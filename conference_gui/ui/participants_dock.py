@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from conference_gui.domain.meeting import Participant
+from conference_gui.domain.stage import initials
 from conference_gui.domain.wording import plural
+from conference_gui.models.me import Me
 from conference_gui.models.participants_model import (
     ParticipantListModel,
     ParticipantRole,
@@ -39,6 +41,7 @@ from conference_gui.ui.item_views import paint_item_background, paint_placeholde
 AVATAR = 26
 PAD = 6
 HAND = 18
+MEDIA = 16
 
 # Avatar colours: mid-tones that carry white initials on light and dark themes.
 _AVATAR_COLORS = [
@@ -60,17 +63,11 @@ def avatar_color(participant_id: str) -> QColor:
     return _AVATAR_COLORS[zlib.crc32(participant_id.encode()) % len(_AVATAR_COLORS)]
 
 
-def initials(name: str) -> str:
-    words = [w for w in name.split() if w[:1].isalnum()]
-    if not words:
-        return name[:1].upper() or "?"
-    if len(words) == 1:
-        return words[0][:1].upper()
-    return (words[0][:1] + words[-1][:1]).upper()
 
 
 class ParticipantDelegate(QStyledItemDelegate):
-    """One line: avatar, name (with "(you)"), a Host tag, and a raised hand with its time."""
+    """One line: avatar, name (with "(you)"), a Host tag, microphone / camera / screen
+    state, and a raised hand with its time."""
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -136,6 +133,20 @@ class ParticipantDelegate(QStyledItemDelegate):
             )
             right -= HAND + PAD
 
+        # What they send: a crossed-out microphone / camera when off, a screen when sharing.
+        media_palette = QPalette(option.palette)
+        media_palette.setColor(QPalette.ColorRole.WindowText, dim_color)
+        for shown_icon in (
+            "screen-share" if p.media.screen else "",
+            "" if p.media.video else "camera-off",
+            "" if p.media.audio else "mic-off",
+        ):
+            if shown_icon:
+                icon(shown_icon, media_palette).paint(
+                    painter, QRect(right - MEDIA, mid - MEDIA // 2, MEDIA, MEDIA)
+                )
+                right -= MEDIA + 3
+
         # Host tag.
         x = rect.left() + AVATAR + PAD + 2
         host_w = 0
@@ -198,6 +209,7 @@ class ParticipantsDock(QDockWidget):
         self,
         model: ParticipantListModel,
         controller: ParticipantsController,
+        me: Me,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(self.tr("Participants"), parent)
@@ -241,7 +253,7 @@ class ParticipantsDock(QDockWidget):
             model.dataChanged,
         ):
             signal.connect(self._update)
-        controller.me_changed.connect(self._update)
+        me.changed.connect(self._update)
         self._update()
 
     def _selected(self) -> Participant | None:

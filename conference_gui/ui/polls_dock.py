@@ -8,6 +8,7 @@ add up to 100).
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QRectF, QSize, Qt, Signal
@@ -38,7 +39,7 @@ from conference_gui.domain.polls import (
 )
 from conference_gui.domain.wording import plural
 from conference_gui.models.polls_model import PollListModel, PollRole, PollsController
-from conference_gui.models.tasks import TaskKeeper
+from conference_gui.tasks import TaskKeeper
 from conference_gui.ui.icons import icon
 
 _RADIUS = 4.0
@@ -320,9 +321,23 @@ class PollForm(QFrame):
         self.options_layout.addWidget(edit)
         self.option_edits.append(edit)
         self.add_button.setEnabled(len(self.option_edits) < MAX_OPTIONS)
+        self._fix_tab_order()
         if focus:
             edit.setFocus()
         return edit
+
+    def _fix_tab_order(self) -> None:
+        """Reading order: question, the options top to bottom, Add option, Cancel, Start.
+
+        Left alone, Tab would follow creation order and jump from the question to
+        the buttons, past options added later (typed options were then lost).
+        """
+        chain: list[QWidget] = [
+            self.question, *self.option_edits, self.add_button, self.cancel_button,
+            self.create_button,
+        ]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
 
     def fill(self, question: str, options: list[str]) -> None:
         self.reset()
@@ -390,7 +405,9 @@ class PollsDock(QDockWidget):
         self.new_button.setText(self.tr("New poll"))
         self.new_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.new_button.clicked.connect(self.show_form)
-        self.form = PollForm(body)
+        # The form scrolls with the cards: opening it must not make the dock (and
+        # so the window) taller than it is.
+        self.form = PollForm()
         self.form.hide()
         self.form.submitted.connect(self._on_submitted)
         self.form.cancelled.connect(self._hide_form)
@@ -404,6 +421,7 @@ class PollsDock(QDockWidget):
         self.empty.setObjectName("pollsEmpty")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.cards_layout.addWidget(self.form)
         self.cards_layout.addWidget(self.empty)
         self.cards_layout.addStretch(1)
         self.scroll_area = QScrollArea(body)
@@ -418,7 +436,6 @@ class PollsDock(QDockWidget):
         lay = QVBoxLayout(body)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(header)
-        lay.addWidget(self.form)
         lay.addWidget(self.scroll_area, 1)
         self.setWidget(body)
 
@@ -444,14 +461,14 @@ class PollsDock(QDockWidget):
         for row in range(self._model.rowCount()):
             card = self._make_card(row)
             self.cards.append(card)
-            self.cards_layout.insertWidget(row, card)
+            self.cards_layout.insertWidget(row + 1, card)  # after the form
         self._update_empty()
 
     def _on_rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
         for row in range(first, last + 1):
             card = self._make_card(row)
             self.cards.insert(row, card)
-            self.cards_layout.insertWidget(row, card)
+            self.cards_layout.insertWidget(row + 1, card)  # after the form
         self._update_empty()
 
     def _on_rows_removed(self, _parent: QModelIndex, first: int, last: int) -> None:
@@ -486,6 +503,7 @@ class PollsDock(QDockWidget):
     def show_form(self) -> None:
         self.form.show()
         self.new_button.setEnabled(False)
+        self.scroll_area.verticalScrollBar().setValue(0)
         self.form.question.setFocus()
 
     def _hide_form(self) -> None:

@@ -41,9 +41,9 @@ from conference_gui.models.preview import PreviewLoader, can_preview
 from conference_gui.models.resource_filter import ResourceFilterModel, SortOrder
 from conference_gui.models.resource_model import ResourceListModel, ResourceRole
 from conference_gui.models.resources_controller import ResourceController, Transfer, TransferState
-from conference_gui.models.tasks import TaskKeeper
 from conference_gui.services.http_client import ApiError
 from conference_gui.services.socket_service import SocketService
+from conference_gui.tasks import TaskKeeper
 from conference_gui.ui.icons import icon
 from conference_gui.ui.item_views import paint_placeholder
 from conference_gui.ui.preview_dialog import PreviewDialog

@@ -250,7 +250,9 @@ class ToastHost(QObject):
             bottom -= height + _SPACING
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self._window and event.type() in (
+        # While a window is destroyed its children's Python halves may already be
+        # gone when the last events arrive: no attributes then, nothing to lay out.
+        if watched is getattr(self, "_window", None) and event.type() in (
             QEvent.Type.Resize,
             QEvent.Type.LayoutRequest,
         ):

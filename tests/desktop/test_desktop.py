@@ -71,8 +71,7 @@ def test_filter_and_sort_over_the_one_model(qtmodeltester: Any) -> None:
 
 def test_unseen_counts_others_files_until_the_dock_is_seen(qapp: Any) -> None:
     model = ResourceListModel()
-    unseen = UnseenResources(model)
-    unseen.set_me("ann")
+    unseen = UnseenResources(model, "ann")
     model.ledger.load_snapshot(Snapshot(0, ()))
     model.ledger.apply(ResourceUploaded(1, res(1, "a", 1, by="bob")))
     model.ledger.apply(ResourceUploaded(2, res(2, "b", 1, by="ann")))  # my own: not "new"
@@ -91,18 +90,26 @@ def test_badge_says_how_many_are_new_until_the_dock_opens(
     aloop: Loop, meeting: Meeting, windows: Any
 ) -> None:
     bob = windows(meeting, meeting.join("Bob"))
-    bob.resources_dock.hide()
+    bob.features["resources"].dock.hide()
     button = bob.findChild(QToolButton, "resourcesButton")
 
     async def story() -> None:
         await until(lambda: bob.socket.is_ready)
-        meeting.upload(meeting.host, "slides.pdf", b"%PDF")
+        meeting.upload(meeting.host, "notes.txt", b"notes")
+        bob.features["resources"].dock.show()
         await until(lambda: button.property("badgeCount") == 1)
-        assert button.accessibleName() == "Resources, 1 file, 1 new"
-        assert button.property("badgeAccent") is True
-        bob.resources_dock.show()
-        await until(lambda: button.property("badgeAccent") is False)
-        assert button.accessibleName() == "Resources, 1 file"
+        bob.features["resources"].dock.hide()
+        meeting.upload(meeting.host, "slides.pdf", b"%PDF")
+        meeting.upload(meeting.host, "plan.txt", b"plan")
+        await until(lambda: button.property("badgeCount") == 3)
+        # The count is the total; new-ness is a separate dot and its own words.
+        assert button.accessibleName() == "Resources, 3 files, 2 new"
+        assert button.toolTip() == "Resources: 2 new of 3 files"
+        assert button.property("badgeNew") == 2
+        assert button.property("badgeAccent") is False  # "orange 3" would read as "3 new"
+        bob.features["resources"].dock.show()
+        await until(lambda: button.property("badgeNew") == 0)
+        assert button.accessibleName() == "Resources, 3 files"
 
     aloop.run(story())
 
@@ -147,7 +154,7 @@ def test_window_layout_is_restored_from_settings(
             meeting.host.token,
             settings=AppSettings.at(settings_path),
         )
-        first.resources_dock.hide()
+        first.features["resources"].dock.hide()
         first.resize(700, 450)  # the offscreen screen is 800×600
         await first.shutdown()
         first.close()
@@ -159,7 +166,7 @@ def test_window_layout_is_restored_from_settings(
             settings=AppSettings.at(settings_path),
         )
         try:
-            assert not second.resources_dock.isVisible()
+            assert not second.features["resources"].dock.isVisible()
             assert (second.width(), second.height()) == (700, 450)
         finally:
             await second.shutdown()
@@ -176,12 +183,12 @@ def test_control_bar_buttons_open_and_close_their_docks_in_order(
 
     async def story() -> None:
         button = win.findChild(QToolButton, "resourcesButton")
-        win.resources_dock.hide()
+        win.features["resources"].dock.hide()
         assert not button.isChecked()
         button.click()
-        assert win.resources_dock.isVisible() and button.isChecked()
+        assert win.features["resources"].dock.isVisible() and button.isChecked()
         button.click()
-        assert not win.resources_dock.isVisible()
+        assert not win.features["resources"].dock.isVisible()
         # Leave stays last, after every meeting button.
         order = [bar.widgetForAction(a) for a in bar.actions()]
         names = [w.objectName() for w in order if w is not None]
@@ -210,16 +217,16 @@ def test_a_mention_reaches_the_person_as_a_toast_when_there_is_no_tray(
 ) -> None:
     ann = windows(meeting, meeting.host)
     bob = windows(meeting, meeting.join("Bob"))
-    notifier = ann.meeting_docks.notifier
-    toasts = ann.meeting_docks.toasts
+    notifier = ann.notifier
+    toasts = ann.toasts
 
     def shown() -> list[str]:
         return [t.text() for t in toasts.toasts()]
 
     async def story() -> None:
         await until(lambda: ann.socket.is_ready and bob.socket.is_ready)
-        await until(lambda: ann.meeting_docks.participants.me is not None)
-        bob.meeting_docks.chat.send("<b>@Ann</b> the slides are up")
+        await until(lambda: ann.features["participants"].controller.me is not None)
+        bob.features["chat"].controller.send("<b>@Ann</b> the slides are up")
         await until(lambda: any("Bob mentioned you" in t for t in shown()), what="mention toast")
         assert any("<b>@Ann</b>" in t for t in shown())  # plain text, not HTML
         assert notifier.tray is None  # offscreen has no system tray
@@ -242,7 +249,7 @@ def test_double_clicking_an_image_previews_it(
     img.save(buf, "PNG")
     meeting.upload(meeting.host, "chart.png", bytes(data.data()))
     bob = windows(meeting, meeting.join("Bob"))
-    dock = bob.resources_dock
+    dock = bob.features["resources"].dock
 
     async def story() -> None:
         await until(lambda: dock.view.model().rowCount() == 1)
@@ -276,9 +283,9 @@ def test_preferences_change_the_download_folder_and_refuse_a_file(
         dialog.save()
         assert not dialog.isVisible()
         assert win.settings.display_name() == "Annie"
-        assert win.resources.download_dir == tmp_path / "inbox"
+        assert win.features["resources"].controller.download_dir == tmp_path / "inbox"
         assert not win.settings.toasts_enabled()
-        assert not win.meeting_docks.toasts.isEnabled()
+        assert not win.toasts.isEnabled()
 
     aloop.run(story())
 
@@ -287,7 +294,7 @@ def test_a_burst_of_shared_files_is_announced_in_one_toast(
     aloop: Loop, meeting: Meeting, windows: Any
 ) -> None:
     bob = windows(meeting, meeting.join("Bob"))
-    toasts = bob.meeting_docks.toasts
+    toasts = bob.toasts
 
     async def story() -> None:
         await until(lambda: bob.socket.is_ready)
@@ -297,7 +304,7 @@ def test_a_burst_of_shared_files_is_announced_in_one_toast(
             events.append(ResourceUploaded.from_wire(answer))
         for ev in events:
             bob.socket.resource_uploaded.emit(ev)
-        await until(lambda: bob.resource_model.rowCount() == 3)
+        await until(lambda: bob.features["resources"].model.rowCount() == 3)
         await until(lambda: any("shared" in t.text() for t in toasts.toasts()))
         await asyncio.sleep(0.4)  # past the collection window: nothing more comes
         texts = [t.text() for t in toasts.toasts() if "shared" in t.text()]

@@ -15,7 +15,7 @@ from tests.conftest import Loop, Meeting, until
 
 def errors_of(win: Any) -> list[str]:
     seen: list[str] = []
-    win.resources.error_message.connect(seen.append)
+    win.features["resources"].controller.error_message.connect(seen.append)
     return seen
 
 
@@ -31,13 +31,18 @@ def test_empty_missing_and_oversize_files_are_refused_before_upload(
         fh.truncate(600 * 1024 * 1024)
 
     async def story() -> None:
-        await until(lambda: ann.socket.is_ready and ann.resources.max_upload_bytes is not None)
-        started = ann.resources_dock.upload([empty, tmp_path / "gone.pdf", big])
+        await until(
+            lambda: (
+                ann.socket.is_ready
+                and ann.features["resources"].controller.max_upload_bytes is not None
+            )
+        )
+        started = ann.features["resources"].dock.upload([empty, tmp_path / "gone.pdf", big])
         assert started == []
         assert any("empty.txt" in m and "empty" in m for m in seen)
         assert any("gone.pdf" in m and "cannot be read" in m for m in seen)
         assert any("big.bin" in m and "629.1 MB" in m and "536.9 MB" in m for m in seen), seen
-        assert ann.resource_model.rowCount() == 0
+        assert ann.features["resources"].model.rowCount() == 0
 
     aloop.run(story())
 
@@ -51,14 +56,14 @@ def test_cancelled_upload_leaves_no_row_and_no_temp_file(
 
     async def story() -> None:
         await until(lambda: ann.socket.is_ready)
-        [transfer] = ann.resources_dock.upload([src])
+        [transfer] = ann.features["resources"].dock.upload([src])
         transfer.cancel()
         await until(lambda: transfer.finished, what="upload finished")
         assert transfer.state is TransferState.CANCELLED
         await until(
             lambda: not list((tmp_path / "server-data" / "tmp").glob("*")), what="temp gone"
         )
-        assert ann.resource_model.rowCount() == 0
+        assert ann.features["resources"].model.rowCount() == 0
         assert meeting.listed(meeting.host)["resources"] == []
 
     aloop.run(story())
@@ -79,11 +84,11 @@ def test_server_failure_during_upload_shows_a_message_and_no_row(
 
     async def story() -> None:
         await until(lambda: ann.socket.is_ready)
-        [transfer] = ann.resources_dock.upload([src])
+        [transfer] = ann.features["resources"].dock.upload([src])
         await until(lambda: transfer.finished, what="upload finished")
         assert transfer.state is TransferState.FAILED
         assert any("report.pdf" in m and "server had a problem" in m for m in seen), seen
-        assert ann.resource_model.rowCount() == 0
+        assert ann.features["resources"].model.rowCount() == 0
         assert meeting.listed(meeting.host)["resources"] == []
 
     aloop.run(story())
@@ -100,7 +105,7 @@ def test_forged_token_shows_a_human_error_in_the_status(
     async def story() -> None:
         await until(lambda: win.socket.state.value == "error", what="error state")
         assert "invalid token" in status.text() or "sign-in" in status.text(), status.text()
-        assert not win.resources_dock.upload_button.isEnabled()
+        assert not win.features["resources"].dock.upload_button.isEnabled()
 
     aloop.run(story())
 
@@ -112,15 +117,19 @@ def test_download_saves_the_bytes_in_the_download_folder(
     bob = windows(meeting, meeting.join("Bob"))
 
     async def story() -> None:
-        await until(lambda: bob.resource_model.rowCount() == 1)
-        transfer = bob.resources.download(bob.resource_model.resource_at(0).id)
+        await until(lambda: bob.features["resources"].model.rowCount() == 1)
+        transfer = bob.features["resources"].controller.download(
+            bob.features["resources"].model.resource_at(0).id
+        )
         assert transfer is not None
         await until(lambda: transfer.finished)
         assert transfer.state is TransferState.DONE, transfer.message
         assert transfer.path is not None
         assert transfer.path.name == "Zürich plan.txt"
         assert transfer.path.read_bytes() == b"hello from the meeting\n"
-        again = bob.resources.download(bob.resource_model.resource_at(0).id)
+        again = bob.features["resources"].controller.download(
+            bob.features["resources"].model.resource_at(0).id
+        )
         assert again is not None
         await until(lambda: again.finished)
         assert again.path is not None and again.path.name == "Zürich plan (1).txt"
@@ -136,13 +145,15 @@ def test_participant_cannot_delete_someone_elses_file(
     seen = errors_of(bob)
 
     async def story() -> None:
-        await until(lambda: bob.resource_model.rowCount() == 1 and bob.socket.is_ready)
-        bob.resources_dock.view.selectAll()
-        assert not bob.resources_dock.delete_button.isEnabled()  # not offered
-        ok = await bob.resources.delete(bob.resource_model.resource_at(0).id)
+        await until(lambda: bob.features["resources"].model.rowCount() == 1 and bob.socket.is_ready)
+        bob.features["resources"].dock.view.selectAll()
+        assert not bob.features["resources"].dock.delete_button.isEnabled()  # not offered
+        ok = await bob.features["resources"].controller.delete(
+            bob.features["resources"].model.resource_at(0).id
+        )
         assert not ok  # and refused by the server if forced
         assert any("may not" in m for m in seen), seen
-        assert bob.resource_model.rowCount() == 1
+        assert bob.features["resources"].model.rowCount() == 1
 
     aloop.run(story())
 
@@ -164,13 +175,20 @@ def test_server_refusal_of_an_oversize_file_is_explained(
         src.write_bytes(b"\0" * (3 * 1024 * 1024))
 
         async def story() -> None:
-            await until(lambda: ann.socket.is_ready and ann.resources.max_upload_bytes is not None)
-            ann.resources.max_upload_bytes = None  # as if /api/info had not answered yet
-            [transfer] = ann.resources_dock.upload([src])
+            await until(
+                lambda: (
+                    ann.socket.is_ready
+                    and ann.features["resources"].controller.max_upload_bytes is not None
+                )
+            )
+            ann.features[
+                "resources"
+            ].controller.max_upload_bytes = None  # as if /api/info had not answered yet
+            [transfer] = ann.features["resources"].dock.upload([src])
             await until(lambda: transfer.finished, what="upload finished")
             assert transfer.state is TransferState.FAILED
             assert any("video.mp4" in m and "larger than the meeting accepts" in m for m in seen)
-            assert ann.resource_model.rowCount() == 0
+            assert ann.features["resources"].model.rowCount() == 0
             assert not list((tmp_path / "small" / "tmp").glob("*"))
 
         aloop.run(story())

@@ -47,26 +47,26 @@ def test_upload_in_one_window_shows_in_both_docks_and_badges(
 ) -> None:
     ann = windows(meeting, meeting.host)
     bob = windows(meeting, meeting.join("Bob"))
-    bob.resources_dock.hide()  # Bob's dock is closed: his badge must still follow
+    bob.features["resources"].dock.hide()  # Bob's dock is closed: his badge must still follow
 
     async def story() -> None:
         await until(lambda: connected(ann, bob), what="both windows connected")
         assert badge(ann) == badge(bob) == 0
         files = make_files(tmp_path / "ann", "agenda.pdf", "notes.txt", "photo.png")
-        ann.resources_dock.upload(files)
+        ann.features["resources"].dock.upload(files)
         await until(lambda: badge(ann) == 3 and badge(bob) == 3, what="badges at 3")
         assert (
             sorted(listed_names(ann)) == sorted(listed_names(bob)) == sorted(f.name for f in files)
         )
 
-        fetches = bob.resources.fetch_count
-        bob.resources_dock.show()  # reopening needs no refetch to be right
-        assert bob.resources.fetch_count == fetches
+        fetches = bob.features["resources"].controller.fetch_count
+        bob.features["resources"].dock.show()  # reopening needs no refetch to be right
+        assert bob.features["resources"].controller.fetch_count == fetches
         assert sorted(listed_names(bob)) == sorted(f.name for f in files)
 
         # Bob deletes Ann's file? Not allowed. Ann deletes one of hers.
-        rid = ann.resource_model.ledger[0].id
-        assert await ann.resources.delete(rid)
+        rid = ann.features["resources"].model.ledger[0].id
+        assert await ann.features["resources"].controller.delete(rid)
         await until(lambda: badge(ann) == 2 and badge(bob) == 2, what="badges at 2")
         assert listed_names(ann) == listed_names(bob)
 
@@ -79,11 +79,11 @@ def test_late_joiner_badge_is_right_before_opening_the_dock(
     for i in range(2):
         meeting.upload(meeting.host, f"early-{i}.txt", b"x" * (i + 1))
     carol = windows(meeting, meeting.join("Carol"))
-    carol.resources_dock.hide()
+    carol.features["resources"].dock.hide()
 
     async def story() -> None:
         await until(lambda: badge(carol) == 2, what="late joiner's badge at 2")
-        assert not carol.resources_dock.isVisible()
+        assert not carol.features["resources"].dock.isVisible()
         assert sorted(listed_names(carol)) == ["early-0.txt", "early-1.txt"]
 
     aloop.run(story())

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from conference_gui.models.me import Me
 from conference_gui.models.resource_model import ResourceListModel
 from conference_gui.models.resources_controller import ResourceController, TransferState
 from conference_gui.server import ServerThread
@@ -119,7 +120,7 @@ def controller_for(url: str, session_id: str, token: str, executor: ThreadPoolEx
     socket_service = SocketService(url, session_id, "me", token)  # never started here
     api = ApiClient(url, token, executor, **api_options)
     return ResourceController(socket_service, api, ResourceListModel(), session_id,
-                              download_dir=downloads)
+                              Me("me"), download_dir=downloads)
 
 
 def test_cancel_ends_an_upload_to_a_silent_server_within_2_s(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from conference_gui.models.chat_model import ChatController, ChatListModel
+from conference_gui.models.me import Me
 from conference_gui.server import ServerConfig, ServerThread
 from conference_gui.server.config import DEFAULT_EVENT_RATES
 from conference_gui.services.socket_service import SocketService
@@ -34,7 +35,7 @@ def test_older_chat_is_fetched_on_demand(aloop: Loop, chatty_server: ServerThrea
                            meeting.host.token)
     reader = SocketService(chatty_server.url, meeting.session_id, bob.user_id, bob.token)
     model = ChatListModel()
-    controller = ChatController(reader, model)
+    controller = ChatController(reader, model, Me(bob.user_id))
     dock = ChatDock(model, controller)
     qtbot.addWidget(dock)
     dock.show()

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from conference_gui.domain.meeting import ChatMessage, JoinAck, Participant, Poll, PollOption
 from conference_gui.domain.resources import Person
 from conference_gui.models.chat_model import ChatController, ChatListModel, ChatRole
+from conference_gui.models.me import Me
 from conference_gui.models.participants_model import (
     ParticipantListModel,
     ParticipantRole,
@@ -105,7 +106,7 @@ def test_poll_model_passes_qtmodeltester_and_counts_polls_awaiting_my_vote(
     model.book.upsert(p("p1", (1, 0)))
     model.book.record_vote("p1", 0)
     model.book.upsert(p("p2", (0, 1), closed=True, by="bob"))
-    assert awaiting == [2, 1, 0]
+    assert awaiting == [1, 0]  # Bob's own poll p2 never waits for Bob's attention
     row = model.book.row_of("p1")
     assert row is not None
     idx = model.index(row)
@@ -127,7 +128,8 @@ def test_participants_controller_rebuilds_on_join_and_reports_only_others(
 ) -> None:
     sock = StubSocket({"raise-hand": {"ok": True}, "lower-hand": RequestError("forbidden", "no")})
     model = ParticipantListModel()
-    ctl = ParticipantsController(sock, model)  # type: ignore[arg-type]
+    me = Me("me")
+    ctl = ParticipantsController(sock, model, me)  # type: ignore[arg-type]
     joined: list[str] = []
     left: list[str] = []
     hands: list[str] = []
@@ -137,7 +139,7 @@ def test_participants_controller_rebuilds_on_join_and_reports_only_others(
     ctl.someone_left.connect(lambda p: left.append(p.name))
     ctl.hand_raised.connect(lambda p: hands.append(p.name))
     ctl.error_message.connect(errors.append)
-    ctl.my_hand_changed.connect(mine.append)
+    me.hand_changed.connect(mine.append)
 
     sock.joined.emit(ack(person("me", "Me"), person("g", "Ghost")))
     sock.joined.emit(ack(person("me", "Me"), person("b", "Bob")))  # reconnect: no ghost
@@ -177,7 +179,7 @@ def test_chat_controller_sends_acks_fails_retries_and_counts_unread(
 
     sock = StubSocket({"chat-message": answer})
     model = ChatListModel()
-    ctl = ChatController(sock, model)  # type: ignore[arg-type]
+    ctl = ChatController(sock, model, Me("me"))  # type: ignore[arg-type]
     unread: list[int] = []
     ctl.unread_changed.connect(unread.append)
     sock.joined.emit(ack(person("me", "Me")))
@@ -224,12 +226,14 @@ def test_polls_controller_validates_reports_errors_and_records_the_vote(
         }
     )
     model = PollListModel()
-    ctl = PollsController(sock, model)  # type: ignore[arg-type]
+    me = Me("me")
+    ctl = PollsController(sock, model, me)  # type: ignore[arg-type]
     started: list[str] = []
     errors: list[str] = []
     ctl.poll_started.connect(lambda p: started.append(p.id))
     ctl.error_message.connect(errors.append)
     sock.joined.emit(ack(person("me", "Me", host=False)))
+    me.update(person("me", "Me", host=False))  # the roster's job in a window
 
     from conference_gui.domain.polls import PollInputError
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
 from conference_gui.domain.meeting import ChatMessage, JoinAck, Participant
 from conference_gui.domain.resources import Person
 from conference_gui.models.chat_model import ChatController, ChatListModel, ChatRole
+from conference_gui.models.me import Me
 from conference_gui.models.polls_model import PollListModel, PollsController
 from conference_gui.ui.chat_dock import MAX_LINES, ChatDelegate, ChatDock, wrap_lines
 from conference_gui.ui.polls_dock import PollsDock
@@ -26,7 +27,7 @@ BOB = Person("bob", "Bob")
 def chat_dock(qtbot: Any) -> tuple[ChatDock, ChatListModel, StubSocket]:
     sock = StubSocket({"chat-message": RuntimeError("not in these tests")})
     model = ChatListModel()
-    dock = ChatDock(model, ChatController(sock, model))  # type: ignore[arg-type]
+    dock = ChatDock(model, ChatController(sock, model, Me("me")))  # type: ignore[arg-type]
     qtbot.addWidget(dock)
     return dock, model, sock
 
@@ -142,7 +143,7 @@ def test_ten_thousand_messages_stay_smooth(qtbot: Any) -> None:
 def test_poll_form_checks_input_before_sending(qtbot: Any) -> None:
     sock = StubSocket({})
     model = PollListModel()
-    dock = PollsDock(model, PollsController(sock, model))  # type: ignore[arg-type]
+    dock = PollsDock(model, PollsController(sock, model, Me("me")))  # type: ignore[arg-type]
     qtbot.addWidget(dock)
     dock.show()
     dock.new_button.click()

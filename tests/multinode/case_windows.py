@@ -60,15 +60,15 @@ def test_window_on_node_a_follows_uploads_and_deletes_through_node_b(
         await off_loop(api_b.upload_ok, bob, "slides.pdf", b"%PDF")
         await until(lambda: badge(ann) == 2, WAIT, "badge at 2")
         assert sorted(listed_names(ann)) == ["minutes.txt", "slides.pdf"]
-        fetches = ann.resources.fetch_count
+        fetches = ann.features["resources"].controller.fetch_count
 
         r = await off_loop(api_b.delete, bob, first["resource"]["id"])
         assert r.status_code == 200
         await until(lambda: badge(ann) == 1, WAIT, "badge at 1")
         assert listed_names(ann) == ["slides.pdf"]
         # Events arrived in order: applied one by one, no refetch.
-        assert ann.resources.fetch_count == fetches
-        assert ann.resource_model.ledger.revision == 3
+        assert ann.features["resources"].controller.fetch_count == fetches
+        assert ann.features["resources"].model.ledger.revision == 3
 
     aloop.run(story(), timeout=60)
 
@@ -107,7 +107,7 @@ def test_killed_node_clients_reconnect_to_the_other_and_converge(
             # The window compares the join ack's revision with its own and refetches.
             await until(lambda: badge(ann) == 2, WAIT, "window converged")
             assert sorted(listed_names(ann)) == ["before.txt", "during-2.txt"]
-            assert ann.resource_model.ledger.revision == 4
+            assert ann.features["resources"].model.ledger.revision == 4
 
             # The raw client rejoins on B and gets the same revision.
             await until(lambda: peer.sio.connected, WAIT, "peer reconnected")
@@ -139,7 +139,7 @@ def test_one_dropped_inter_node_message_is_healed_by_the_revision_rule(
         async with Peer(cluster.b.url, bob) as on_b:
             await on_b.join()
             await until(lambda: connected(ann), WAIT, "window connected to node A")
-            fetches = ann.resources.fetch_count
+            fetches = ann.features["resources"].controller.fetch_count
 
             redis_drop_proxy.drop_next(b"resource-uploaded")
             await off_loop(api_b.upload_ok, bob, "lost-event.txt", b"1")
@@ -147,15 +147,15 @@ def test_one_dropped_inter_node_message_is_healed_by_the_revision_rule(
             await until(lambda: redis_drop_proxy.dropped, WAIT, "the message to A dropped")
             await asyncio.sleep(0.5)
             assert badge(ann) == 0  # ... A's never will: at-most-once
-            assert ann.resource_model.ledger.revision == 0
+            assert ann.features["resources"].model.ledger.revision == 0
 
             # The next change arrives as revision 2 where 1 was expected: a gap,
             # so the window refetches and has both files.
             await off_loop(api_b.upload_ok, bob, "next.txt", b"2")
             await until(lambda: badge(ann) == 2, WAIT, "healed by refetch")
             assert sorted(listed_names(ann)) == ["lost-event.txt", "next.txt"]
-            assert ann.resource_model.ledger.revision == 2
-            assert ann.resources.fetch_count == fetches + 1
+            assert ann.features["resources"].model.ledger.revision == 2
+            assert ann.features["resources"].controller.fetch_count == fetches + 1
             assert len(redis_drop_proxy.dropped) == 1
 
     aloop.run(story(), timeout=60)

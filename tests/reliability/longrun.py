@@ -195,7 +195,7 @@ async def socket_phase(
     ``churn(count)`` makes the server produce ``count`` events (blocking; it runs in
     a thread) and returns the server's revision afterwards.
     """
-    ledger = win.resource_model.ledger
+    ledger = win.features["resources"].model.ledger
     warm: Probe | None = None
     started = time.monotonic()
     lags: list[float] = []
@@ -224,6 +224,6 @@ async def socket_phase(
         {
             "events_per_s": round(events / seconds, 1),
             "max_catch_up_after_chunk_s": round(max(lags), 3),
-            "fetches": win.resources.fetch_count,
+            "fetches": win.features["resources"].controller.fetch_count,
         },
     )

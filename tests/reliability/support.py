@@ -20,7 +20,7 @@ def view_ids(win: Any) -> list[str]:
     """Resource ids in the dock's list view, top to bottom (through the Qt model)."""
     view = win.findChild(QListView, "resourceList")
     model = view.model()
-    ledger = win.resource_model.ledger
+    ledger = win.features["resources"].model.ledger
     names = [model.index(r, 0).data() for r in range(model.rowCount())]
     assert names == [res.name for res in ledger.resources()]
     return [res.id for res in ledger.resources()]
@@ -50,7 +50,7 @@ def converged(win: Any, truth: tuple[int, list[str]]) -> bool:
     ``uploadedAt`` then id; uploads that overlap in time may differ between the two.
     """
     revision, ids = truth
-    ledger = win.resource_model.ledger
+    ledger = win.features["resources"].model.ledger
     held = [r.id for r in ledger.resources()]
     return (
         win.socket.is_ready
@@ -58,10 +58,10 @@ def converged(win: Any, truth: tuple[int, list[str]]) -> bool:
         and len(held) == len(ids)
         and set(held) == set(ids)
         and badge(win) == len(ids)
-        and win.resource_model.rowCount() == len(ids)
+        and win.features["resources"].model.rowCount() == len(ids)
     )
 
 
 def no_duplicates(win: Any) -> bool:
-    ids = [r.id for r in win.resource_model.ledger.resources()]
+    ids = [r.id for r in win.features["resources"].model.ledger.resources()]
     return len(ids) == len(set(ids))

@@ -192,7 +192,11 @@ def test_malformed_events_are_dropped_and_change_nothing(
         await until(lambda: win.socket.is_ready)
         hmeeting.upload(hmeeting.host, "real.txt", b"real")
         await until(lambda: badge(win) == 1)
-        before, rows, fetches = counts(win), view_ids(win), win.resources.fetch_count
+        before, rows, fetches = (
+            counts(win),
+            view_ids(win),
+            win.features["resources"].controller.fetch_count,
+        )
         cases = malformed_cases(rev=2)
         for event, args in cases:
             await asyncio.to_thread(hooks.emit, sid, event, *args)
@@ -208,12 +212,12 @@ def test_malformed_events_are_dropped_and_change_nothing(
             await asyncio.to_thread(hooks.emit, sid, event, {"revision": 2})
         await asyncio.sleep(0.5)
         assert counts(win) == before and view_ids(win) == rows and no_duplicates(win)
-        assert win.resources.fetch_count == fetches
+        assert win.features["resources"].controller.fetch_count == fetches
         assert win.socket.is_ready
         # Still alive and still applying the real thing.
         hmeeting.upload(hmeeting.host, "after.txt", b"after")
         await until(lambda: badge(win) == 2, what="a real event after the garbage")
-        assert win.resource_model.ledger.revision == 2
+        assert win.features["resources"].model.ledger.revision == 2
 
     aloop.run(story(), timeout=150)
 

@@ -26,7 +26,7 @@ from .support import badge, converged, server_state
 
 def errors_of(win: Any) -> list[str]:
     seen: list[str] = []
-    win.resources.error_message.connect(seen.append)
+    win.features["resources"].controller.error_message.connect(seen.append)
     return seen
 
 
@@ -63,7 +63,7 @@ def test_odd_file_names_from_the_window_are_shared_cleaned(
 
     async def story() -> None:
         await until(lambda: win.socket.is_ready)
-        transfers = win.resources_dock.upload(paths)
+        transfers = win.features["resources"].dock.upload(paths)
         assert len(transfers) == len(paths), seen
         await until(lambda: all(t.finished for t in transfers), timeout=30)
         assert [t.state for t in transfers] == [TransferState.DONE] * len(paths), [
@@ -71,7 +71,7 @@ def test_odd_file_names_from_the_window_are_shared_cleaned(
         ]
         truth = await asyncio.to_thread(server_state, hmeeting)
         await until(lambda: converged(win, truth))
-        names = sorted(r.name for r in win.resource_model.ledger.resources())
+        names = sorted(r.name for r in win.features["resources"].model.ledger.resources())
         # Both report.txt are kept (distinct ids); unsafe characters are gone.
         assert names.count("report.txt") == 2, names
         assert all(not any(ord(c) < 32 or c in "\x7f\u202e/\\" for c in n) for n in names)
@@ -160,7 +160,7 @@ def test_empty_file_is_refused_everywhere(
 
     async def story() -> None:
         await until(lambda: win.socket.is_ready)
-        assert win.resources_dock.upload([empty]) == []
+        assert win.features["resources"].dock.upload([empty]) == []
         assert any("empty" in m for m in seen), seen
 
     aloop.run(story())
@@ -196,13 +196,20 @@ def test_oversize_refused_by_the_server_reaches_the_person(
     big.write_bytes(b"\x00" * (MAX_UPLOAD_MB * 1024 * 1024 * 8))
 
     async def story() -> None:
-        await until(lambda: win.socket.is_ready and win.resources.max_upload_bytes is not None)
-        win.resources.max_upload_bytes = None  # as if /api/info had not answered
-        [transfer] = win.resources_dock.upload([big])
+        await until(
+            lambda: (
+                win.socket.is_ready
+                and win.features["resources"].controller.max_upload_bytes is not None
+            )
+        )
+        win.features[
+            "resources"
+        ].controller.max_upload_bytes = None  # as if /api/info had not answered
+        [transfer] = win.features["resources"].dock.upload([big])
         await until(lambda: transfer.finished, timeout=30)
         assert transfer.state is TransferState.FAILED
         assert any("big.bin" in m and "larger than the meeting accepts" in m for m in seen), seen
-        assert win.resource_model.rowCount() == 0
+        assert win.features["resources"].model.rowCount() == 0
 
     aloop.run(story())
     data = tmp_path / "server-data"
@@ -227,7 +234,7 @@ def test_file_gone_or_unreadable_between_choosing_and_uploading(
 
     async def story() -> None:
         await until(lambda: win.socket.is_ready)
-        transfers = win.resources_dock.upload(files)
+        transfers = win.features["resources"].dock.upload(files)
         assert len(transfers) == 5
         files[3].unlink()  # deleted while queued
         files[4].unlink()
@@ -265,14 +272,14 @@ def test_server_dies_mid_upload(
 
     async def story() -> None:
         await until(lambda: win.socket.is_ready)
-        [transfer] = win.resources_dock.upload([big])
+        [transfer] = win.features["resources"].dock.upload([big])
         await until(lambda: transfer.done > 10 * 1024 * 1024, timeout=30, what="upload under way")
         proc.proc.send_signal(signal.SIGKILL)
         await until(lambda: transfer.finished, timeout=30)
         figure("killed_after_bytes_sent", transfer.done, "B")
         assert transfer.state is TransferState.FAILED
         assert any("movie.bin" in m and "server" in m for m in seen), seen
-        assert win.resource_model.rowCount() == 0
+        assert win.features["resources"].model.rowCount() == 0
         again = await asyncio.to_thread(ServerProcess, data, proc.port)
         server_processes.append(again)
         truth = await asyncio.to_thread(server_state, meeting)

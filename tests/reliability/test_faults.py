@@ -137,7 +137,7 @@ def test_dropped_connection_shows_reconnecting_recovers_and_leaves_one_connectio
         assert hooked.connection_count(hmeeting.session_id) == 2
         # Ann never lost her connection, so her ledger follows events only: she
         # has not heard of the silent upload until the next event reveals the gap.
-        assert len(ann_win.resource_model.ledger) == 1
+        assert len(ann_win.features["resources"].model.ledger) == 1
 
     aloop.run(story())
 
@@ -149,40 +149,44 @@ def test_missed_duplicate_and_stale_events(
     sid = hmeeting.session_id
 
     async def story() -> None:
-        await until(lambda: win.socket.is_ready and win.resource_model.ledger.revision == 0)
+        await until(
+            lambda: win.socket.is_ready and win.features["resources"].model.ledger.revision == 0
+        )
         first = await asyncio.to_thread(_upload, hmeeting, hmeeting.host, "one.txt")
         await until(lambda: badge(win) == 1)
-        fetches = win.resources.fetch_count
+        fetches = win.features["resources"].controller.fetch_count
 
         # Missed: the server changes without telling anyone (revision 2) ...
         await asyncio.to_thread(hooks.silent_upload, sid, "unheard.txt")
         await asyncio.sleep(0.3)
-        assert badge(win) == 1 and win.resources.fetch_count == fetches
+        assert badge(win) == 1 and win.features["resources"].controller.fetch_count == fetches
         # ... then the next event (revision 3) reveals the gap: the client refetches.
         third = await asyncio.to_thread(_upload, hmeeting, hmeeting.host, "three.txt")
         truth = await asyncio.to_thread(server_state, hmeeting)
         await until(lambda: converged(win, truth), what="refetch after the gap")
-        assert win.resources.fetch_count == fetches + 1
-        assert "unheard.txt" in {r.name for r in win.resource_model.ledger.resources()}
+        assert win.features["resources"].controller.fetch_count == fetches + 1
+        assert "unheard.txt" in {r.name for r in win.features["resources"].model.ledger.resources()}
 
         # A duplicate (the last event again) and a stale, out-of-order one
         # (revision 1 deleting what exists) are both ignored: no change, no fetch.
-        fetches = win.resources.fetch_count
+        fetches = win.features["resources"].controller.fetch_count
         rows = view_ids(win)
         hooks.emit(sid, "resource-uploaded", third)
         hooks.emit(sid, "resource-uploaded", first)
         hooks.emit(sid, "resource-deleted", {"resourceId": first["resource"]["id"], "revision": 1})
         await asyncio.sleep(0.5)
         assert view_ids(win) == rows and badge(win) == 3 and no_duplicates(win)
-        assert win.resources.fetch_count == fetches
-        assert win.resource_model.ledger.revision == 3
+        assert win.features["resources"].controller.fetch_count == fetches
+        assert win.features["resources"].model.ledger.revision == 3
 
         # A silent delete, then a real one: the second reveals the first.
         await asyncio.to_thread(hooks.silent_delete, sid, first["resource"]["id"])
         await asyncio.to_thread(_delete, hmeeting, hmeeting.host, third["resource"]["id"])
         truth = await asyncio.to_thread(server_state, hmeeting)
         await until(lambda: converged(win, truth), what="refetch after a missed delete")
-        assert [r.name for r in win.resource_model.ledger.resources()] == ["unheard.txt"]
+        assert [r.name for r in win.features["resources"].model.ledger.resources()] == [
+            "unheard.txt"
+        ]
 
     aloop.run(story())
 
@@ -195,8 +199,10 @@ def test_an_event_from_the_future_does_not_cause_endless_refetching(
     win = windows(hmeeting, hmeeting.host)
 
     async def story() -> None:
-        await until(lambda: win.socket.is_ready and win.resource_model.ledger.revision == 0)
-        before = win.resources.fetch_count
+        await until(
+            lambda: win.socket.is_ready and win.features["resources"].model.ledger.revision == 0
+        )
+        before = win.features["resources"].controller.fetch_count
         future = {
             "revision": 5,
             "resource": {
@@ -211,8 +217,11 @@ def test_an_event_from_the_future_does_not_cause_endless_refetching(
         }
         await asyncio.to_thread(hooks.emit, hmeeting.session_id, "resource-uploaded", future)
         await asyncio.sleep(2.0)
-        assert win.resource_model.rowCount() == 0  # the ghost never shows
-        figure("future_event_refetches_in_2s", win.resources.fetch_count - before)
-        assert win.resources.fetch_count - before <= 5
+        assert win.features["resources"].model.rowCount() == 0  # the ghost never shows
+        figure(
+            "future_event_refetches_in_2s",
+            win.features["resources"].controller.fetch_count - before,
+        )
+        assert win.features["resources"].controller.fetch_count - before <= 5
 
     aloop.run(story())

@@ -58,7 +58,10 @@ def test_crowd_and_two_windows_converge_under_churn(
         settled = time.monotonic()
         figure(
             "load_ci_window_revisions_when_crowd_done",
-            [ann.resource_model.ledger.revision, bob.resource_model.ledger.revision],
+            [
+                ann.features["resources"].model.ledger.revision,
+                bob.features["resources"].model.ledger.revision,
+            ],
         )
         await until(
             lambda: converged(ann, truth) and converged(bob, truth),

@@ -247,14 +247,14 @@ def test_an_expiring_token_is_explained_to_the_person(
     short = Member(hmeeting.host.user_id, jwt.encode(claims, secret, algorithm="HS256"), "Ann")
     win = windows(hmeeting, short)
     seen: list[str] = []
-    win.resources.error_message.connect(seen.append)
+    win.features["resources"].controller.error_message.connect(seen.append)
     src = tmp_path / "late.txt"
     src.write_bytes(b"late")
 
     async def story() -> None:
         await until(lambda: win.socket.is_ready)
         await asyncio.sleep(max(0.0, claims["exp"] - time.time()) + 1.1)
-        [transfer] = win.resources_dock.upload([src])
+        [transfer] = win.features["resources"].dock.upload([src])
         await until(lambda: transfer.finished)
         assert any("expired" in m for m in seen), seen
         await asyncio.to_thread(hooks.drop, win.socket.sid)
@@ -314,7 +314,7 @@ def test_the_secret_and_tokens_never_reach_the_logs(
             lambda: (
                 win.socket.is_ready
                 and win.socket.sid != old_sid
-                and win.resource_model.rowCount() == 1
+                and win.features["resources"].model.rowCount() == 1
             ),
             timeout=20,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QEvent, QObject, QSize
@@ -118,6 +119,28 @@ def test_accent_is_a_qt_property(qtbot: QtBot) -> None:
     assert blocker.args == [True]
     assert button.property("badgeAccent") is True
     assert button.badgeAccent() is True
+
+
+def test_new_dot_is_painted_apart_from_a_neutral_count(qtbot: QtBot) -> None:
+    button = _button(qtbot, 3)
+    plain = button.grab().toImage()
+    with qtbot.waitSignal(button.badgeNewChanged) as blocker:
+        button.setBadgeNew(1)
+    assert blocker.args == [1] and button.property("badgeNew") == 1
+    dotted = button.grab().toImage()
+    accent = ACCENT_BADGE_COLOR.rgb()
+
+    def accent_pixels(img: Any) -> list[tuple[int, int]]:
+        return [
+            (x, y) for y in range(img.height()) for x in range(img.width())
+            if img.pixel(x, y) == accent
+        ]
+
+    assert not accent_pixels(plain)  # the count alone stays neutral
+    dot = accent_pixels(dotted)
+    assert dot, "no accent dot painted"
+    # The dot sits at the icon's left, the count at its right: they do not touch.
+    assert max(x for x, _ in dot) < dotted.width() / 2
 
 
 # -- texts -----------------------------------------------------------------------------

@@ -1,0 +1,456 @@
+"""The call engine against the floor: a bare aiortc pair, 640×480@30 VP8 on loopback.
+
+    unshare -n sh -c 'ip link set lo up; .venv/bin/python -m bench.call_floor'
+        [--seconds 10] [--warmup 2] [--runs 3] [--full]
+
+Run as root inside a network namespace with only ``lo`` (the command above):
+the bench refuses to run where any other interface exists, so its media can
+never leave the machine.
+
+One process, one fake camera thread producing 640×480 BGRA pictures at 30 fps
+into a :class:`FrameSlot`; each picture carries its capture time
+(``time.monotonic()``, µs, 32 bits) as two rows of black/white 16×16 blocks,
+read back from the received picture, so latency needs no side channel.
+
+* **bare pair** — the floor: two plain ``RTCPeerConnection`` on one loop in
+  one thread, a track that sends the slot's newest picture at 30 fps (aiortc's
+  own pacing), the receiver reading the decoded ``yuv420p`` frame. Latency:
+  capture → decoded.
+* **engines** — two :class:`CallEngine` (each its own thread and loop) joined
+  by an in-memory signaling relay; Ann sends her camera only, Bob sends
+  nothing. Latency: capture → decoded *and converted to BGRA* in Bob's
+  ``remote_slot`` (what a tile copies). Also: ``join()`` → first picture.
+* ``--full`` adds **engines, full call**: camera and a tone both ways.
+
+CPU is the whole process's CPU seconds (every thread) per second of call,
+camera thread included in every row. Medians over ``--runs`` are printed last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import statistics
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import av
+import numpy as np
+import numpy.typing as npt
+from aiortc import RTCConfiguration, RTCPeerConnection
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack, VideoStreamTrack
+
+from bench._common import conditions, percentile
+from conference_gui.media import ice
+from conference_gui.media.engine import CallEngine, EngineOptions
+from conference_gui.media.exchange import FrameSlot, ToneSource, VideoImage
+from conference_gui.media.jitter import use_marker_buffer
+
+WIDTH, HEIGHT, FPS = 640, 480, 30
+BITS, BLOCK = 32, 16
+ORIGIN = time.monotonic()
+
+
+# --------------------------------------------------------------------------- the stamp
+def stamp(pixels: npt.NDArray[np.uint8], value: int) -> None:
+    """Write ``value`` (32 bits) twice, as rows of black/white blocks, top left."""
+    for row in (0, 1):
+        y = row * BLOCK
+        for bit in range(BITS):
+            on = (value >> bit) & 1
+            pixels[y : y + BLOCK, bit * BLOCK : (bit + 1) * BLOCK, :3] = 255 if on else 0
+
+
+def read_stamp(gray: npt.NDArray[np.uint8]) -> int | None:
+    """The stamp in a grey strip (2×BLOCK rows, ≥ BITS×BLOCK columns), or None
+    when the two copies disagree (a damaged picture)."""
+    values = []
+    for row in (0, 1):
+        y = row * BLOCK + BLOCK // 2
+        value = 0
+        for bit in range(BITS):
+            x = bit * BLOCK + BLOCK // 2
+            if gray[y - 3 : y + 3, x - 3 : x + 3].mean() > 128:
+                value |= 1 << bit
+        values.append(value)
+    return values[0] if values[0] == values[1] else None
+
+
+def captured_at(value: int, received: float) -> float:
+    """The capture time a stamp stands for (µs since ORIGIN, modulo 2^32)."""
+    now_us = int((received - ORIGIN) * 1e6)
+    base = now_us - ((now_us - value) % (1 << 32))
+    return ORIGIN + base / 1e6
+
+
+class CameraSlot(FrameSlot):
+    """The camera's slot, noting when the sender first took each picture: the
+    sender's pacing runs at its own phase to the camera's, which alone moves
+    capture → decoded by 0–33 ms from run to run. Taken → decoded does not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.taken: dict[int, float] = {}
+
+    def latest(self) -> tuple[int, VideoImage | None]:
+        seq, image = super().latest()
+        if image is not None:
+            self.taken.setdefault(seq, time.monotonic())
+        return seq, image
+
+
+class Camera(threading.Thread):
+    """The fake camera: a moving 640×480 picture every 1/30 s, stamped."""
+
+    def __init__(self, slot: CameraSlot) -> None:
+        super().__init__(name="bench-camera", daemon=True)
+        self.slot = slot
+        self.seqs: dict[int, int] = {}  # stamp -> the slot's sequence number
+        self.running = threading.Event()
+        self.running.set()
+        rng = np.random.default_rng(7)
+        base = np.zeros((HEIGHT, WIDTH * 2, 4), dtype=np.uint8)
+        base[..., 0] = np.linspace(0, 255, WIDTH * 2, dtype=np.uint8)[None, :]
+        base[..., 1] = np.linspace(0, 255, HEIGHT, dtype=np.uint8)[:, None]
+        base[..., 2] = rng.integers(0, 60, (HEIGHT, WIDTH * 2), dtype=np.uint8)
+        base[..., 3] = 255
+        self._texture = base
+
+    def run(self) -> None:
+        n = 0
+        due = time.monotonic()
+        while self.running.is_set():
+            shift = (n * 8) % WIDTH
+            pixels = np.ascontiguousarray(self._texture[:, shift : shift + WIDTH])
+            now = time.monotonic()
+            value = int((now - ORIGIN) * 1e6) & 0xFFFFFFFF
+            stamp(pixels, value)
+            self.seqs[value] = self.slot.put(VideoImage(pixels, now))
+            n += 1
+            due += 1 / FPS
+            time.sleep(max(0.0, due - time.monotonic()))
+
+    def stop(self) -> None:
+        self.running.clear()
+        self.join(5)
+
+
+# --------------------------------------------------------------------------- results
+@dataclass
+class Result:
+    name: str
+    latencies: list[float]  # capture -> decoded
+    sent: list[float]  # taken by the sender -> decoded
+    cpu: float
+    damaged: int
+    first_frame: float | None = None
+
+    def row(self) -> str:
+        return line(self.name, [self])
+
+
+HEAD = (
+    f"{'scenario':<22} {'frames':>6} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+    f"{'taken p50':>9} {'taken p99':>9} {'CPU s/s':>8} {'1st ms':>7}"
+)
+
+
+def line(name: str, results: list[Result]) -> str:
+    """One table row: medians over ``results`` (one run: its own figures)."""
+    runs = [r for r in results if r.latencies]
+    if not runs:
+        return f"{name:<22} no frames"
+
+    def med(values: list[float]) -> float:
+        return statistics.median(values) * 1000
+
+    p50 = med([statistics.median(r.latencies) for r in runs])
+    p99 = med([percentile(r.latencies, 99) for r in runs])
+    worst = max(max(r.latencies) for r in runs) * 1000
+    t50 = med([statistics.median(r.sent) for r in runs if r.sent])
+    t99 = med([percentile(r.sent, 99) for r in runs if r.sent])
+    frames = int(statistics.median(len(r.latencies) for r in runs))
+    cpu = statistics.median(r.cpu for r in results)
+    firsts = [r.first_frame for r in results if r.first_frame is not None]
+    first = f"{statistics.median(firsts) * 1000:7.0f}" if firsts else "      –"
+    return (
+        f"{name:<22} {frames:6d} {p50:7.1f} {p99:7.1f} {worst:7.1f} "
+        f"{t50:9.1f} {t99:9.1f} {cpu:8.3f} {first}"
+    )
+
+
+class Recorder:
+    """Arrival times and picture strips, decoded after the run (cheap while it runs)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.arrivals: list[tuple[float, npt.NDArray[np.uint8]]] = []
+        self.recording = False
+        self.first: float | None = None
+
+    def add(self, now: float, gray: npt.NDArray[np.uint8]) -> None:
+        if self.first is None:
+            self.first = now
+        if self.recording:
+            with self.lock:
+                self.arrivals.append((now, gray))
+
+    def result(
+        self, name: str, cpu: float, camera: Camera, first: float | None = None
+    ) -> Result:
+        lat, sent, damaged = [], [], 0
+        for now, gray in self.arrivals:
+            value = read_stamp(gray)
+            if value is None or value not in camera.seqs:
+                damaged += 1
+                continue
+            lat.append(now - captured_at(value, now))
+            taken = camera.slot.taken.get(camera.seqs[value])
+            if taken is not None:
+                sent.append(now - taken)
+        return Result(name, lat, sent, cpu, damaged, first)
+
+
+def measure(recorder: Recorder, warmup: float, seconds: float) -> float:
+    """Record for ``seconds`` after ``warmup``; returns CPU seconds per second."""
+    time.sleep(warmup)
+    recorder.recording = True
+    cpu0, t0 = time.process_time(), time.monotonic()
+    time.sleep(seconds)
+    cpu1, t1 = time.process_time(), time.monotonic()
+    recorder.recording = False
+    return (cpu1 - cpu0) / (t1 - t0)
+
+
+# --------------------------------------------------------------------------- the floor
+class SlotTrack(VideoStreamTrack):
+    """The newest picture of a slot, paced by aiortc itself (30 fps)."""
+
+    def __init__(self, slot: FrameSlot) -> None:
+        super().__init__()
+        self.slot = slot
+
+    async def recv(self) -> av.VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        image = self.slot.latest()[1]
+        while image is None:
+            await asyncio.sleep(0.01)
+            image = self.slot.latest()[1]
+        frame = av.VideoFrame.from_ndarray(image.pixels, format="bgra")
+        frame.pts, frame.time_base = pts, time_base
+        return frame
+
+
+async def bare_pair(
+    slot: FrameSlot, recorder: Recorder, done: asyncio.Event, marker: bool
+) -> None:
+    config = RTCConfiguration(iceServers=[])
+    sender, receiver = RTCPeerConnection(config), RTCPeerConnection(config)
+    sender.addTransceiver(SlotTrack(slot), direction="sendonly")
+    if marker:
+        use_marker_buffer(receiver.addTransceiver("video", direction="recvonly").receiver)
+    tasks: list[asyncio.Task[None]] = []
+
+    async def watch(track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            assert isinstance(frame, av.VideoFrame)
+            now = time.monotonic()
+            y = np.frombuffer(frame.planes[0], dtype=np.uint8).reshape(
+                frame.height, frame.planes[0].line_size
+            )
+            recorder.add(now, y[: 2 * BLOCK, : BITS * BLOCK].copy())
+
+    @receiver.on("track")
+    def on_track(track: MediaStreamTrack) -> None:
+        tasks.append(asyncio.ensure_future(watch(track)))
+
+    await sender.setLocalDescription(await sender.createOffer())
+    await receiver.setRemoteDescription(sender.localDescription)
+    await receiver.setLocalDescription(await receiver.createAnswer())
+    await sender.setRemoteDescription(receiver.localDescription)
+    await done.wait()
+    await sender.close()
+    await receiver.close()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def run_floor(warmup: float, seconds: float, marker: bool = False) -> Result:
+    slot = CameraSlot()
+    camera = Camera(slot)
+    recorder = Recorder()
+    loop = asyncio.new_event_loop()
+    done = asyncio.Event()
+    started = threading.Event()
+
+    def thread() -> None:
+        ice.use_policy(ice.IcePolicy.loopback_only())
+        asyncio.set_event_loop(loop)
+        started.set()
+        loop.run_until_complete(bare_pair(slot, recorder, done, marker))
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+
+    worker = threading.Thread(target=thread, name="bench-bare-pair")
+    camera.start()
+    worker.start()
+    started.wait()
+    try:
+        cpu = measure(recorder, warmup, seconds)
+    finally:
+        loop.call_soon_threadsafe(done.set)
+        worker.join(10)
+        camera.stop()
+    name = "bare pair + marker" if marker else "bare aiortc pair"
+    return recorder.result(name, cpu, camera)
+
+
+# --------------------------------------------------------------------------- the engines
+class Relay:
+    """The signaling server, in memory: JSON round trip, like the socket."""
+
+    def __init__(self) -> None:
+        self.engines: dict[str, CallEngine] = {}
+
+    def listener(self, me: str) -> Any:
+        relay = self
+
+        class Listener:
+            def send_signal(self, to: str, data: dict[str, object]) -> None:
+                engine = relay.engines.get(to)
+                if engine is not None:
+                    engine.handle_signal(me, json.loads(json.dumps(data)))
+
+            def peer_state(self, pid: str, state: str) -> None:
+                pass
+
+            def remote_media(self, pid: str, source: str, receiving: bool) -> None:
+                pass
+
+            def problem(self, pid: str | None, message: str) -> None:
+                print(f"   problem at {me}: {message}")
+
+        return Listener()
+
+
+def run_engines(warmup: float, seconds: float, full: bool) -> Result:
+    relay = Relay()
+    options = EngineOptions()
+    policy = ice.IcePolicy.loopback_only()
+    ann = CallEngine(relay.listener("ann"), ice=policy, options=options, name="call-engine-ann")
+    bob = CallEngine(relay.listener("bob"), ice=policy, options=options, name="call-engine-bob")
+    relay.engines = {"ann": ann, "bob": bob}
+    slot = CameraSlot()
+    camera = Camera(slot)
+    recorder = Recorder()
+    bob_camera = CameraSlot()
+    bob_cam_thread = Camera(bob_camera) if full else None
+    for engine in (ann, bob):
+        engine.start()
+    ann.set_camera(slot)
+    ann.set_microphone(ToneSource())
+    ann.set_sending(full, True, False)
+    if full:
+        bob.set_camera(bob_camera)
+        bob.set_microphone(ToneSource(660))
+        bob.set_sending(True, True, False)
+    tile = bob.remote_slot("ann", "camera")
+    plain_put = tile.put
+
+    def put(image: VideoImage | None) -> int:  # bench only: see each picture as it lands
+        if image is not None:
+            gray = image.pixels[: 2 * BLOCK, : BITS * BLOCK, :3].mean(axis=2).astype(np.uint8)
+            recorder.add(time.monotonic(), gray)
+        return plain_put(image)
+
+    tile.put = put  # type: ignore[method-assign]
+    camera.start()
+    if bob_cam_thread is not None:
+        bob_cam_thread.start()
+    joined = time.monotonic()
+    ann.join("ann", ["ann", "bob"])
+    bob.join("bob", ["ann", "bob"])
+    try:
+        cpu = measure(recorder, warmup, seconds)
+    finally:
+        ann.stop()
+        bob.stop()
+        camera.stop()
+        if bob_cam_thread is not None:
+            bob_cam_thread.stop()
+    first = None if recorder.first is None else recorder.first - joined
+    name = "engines, full call" if full else "two CallEngines"
+    return recorder.result(name, cpu, camera, first)
+
+
+# --------------------------------------------------------------------------- main
+def only_loopback() -> None:
+    names = sorted(name for _, name in socket.if_nameindex())
+    if names != ["lo"]:
+        raise SystemExit(
+            f"refusing to run: interfaces {names}; run inside `unshare -n` (see the docstring)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--full", action="store_true", help="also a full two-way call")
+    args = parser.parse_args()
+    only_loopback()
+    print("== call floor: bare aiortc pair vs two CallEngines, 640x480@30 VP8, loopback")
+    print(f"   {conditions()}")
+    print(f"   {args.runs} run(s) of {args.seconds:.0f} s after {args.warmup:.0f} s warm-up")
+    rows: dict[str, list[Result]] = {}
+    for run in range(1, args.runs + 1):
+        print(f"\n-- run {run}\n{HEAD}")
+        results = [
+            run_floor(args.warmup, args.seconds),
+            run_floor(args.warmup, args.seconds, marker=True),
+            run_engines(args.warmup, args.seconds, False),
+        ]
+        if args.full:
+            results.append(run_engines(args.warmup, args.seconds, True))
+        for result in results:
+            print(result.row() + (f"   ({result.damaged} damaged)" if result.damaged else ""))
+            rows.setdefault(result.name, []).append(result)
+    print(f"\n-- medians of {args.runs} run(s)\n{HEAD}")
+    for name, results in rows.items():
+        print(line(name, results))
+
+    def median_of(name: str, pick: str) -> float:
+        results = rows[name]
+        if pick == "cpu":
+            return statistics.median(r.cpu for r in results)
+        values = [r.latencies if pick == "p50" else r.sent for r in results]
+        return statistics.median(statistics.median(v) for v in values if v)
+
+    floor, engines = "bare aiortc pair", "two CallEngines"
+
+    def ratio(pick: str, base: str = floor) -> str:
+        return f"x{median_of(engines, pick) / median_of(base, pick):.2f}"
+
+    print(
+        f"\nengines / floor: capture->decoded p50 {ratio('p50')}, "
+        f"taken->decoded p50 {ratio('taken')}, CPU {ratio('cpu')}"
+    )
+    marker = "bare pair + marker"
+    print(
+        f"engines / (floor + marker release): capture->decoded p50 {ratio('p50', marker)}, "
+        f"taken->decoded p50 {ratio('taken', marker)}, CPU {ratio('cpu', marker)}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""What arrives from the peers: pictures for the tiles, sound for the mix and the meters.
+
+Converting happens here, on the engine side, so the GUI thread only copies
+and paints: a decoded ``yuv420p`` frame becomes a BGRA picture at the size the
+tile asked for (:attr:`FrameSlot.wanted_size`) in one ``swscale`` pass, and
+decoded Opus (48 kHz stereo) becomes 48 kHz mono ``int16``.
+
+:class:`RemotePeer` is what the engine keeps per remote participant across
+its connections (a replacing offer makes a new connection; the tile's slot
+and the level meter stay the same objects). Its slots and meter are
+thread-safe (the GUI reads them); everything else runs on the engine loop.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Literal
+
+import av
+import numpy as np
+
+from conference_gui.media.exchange import (
+    SAMPLE_RATE,
+    FrameSlot,
+    LevelMeter,
+    Pcm,
+    PcmRing,
+    VideoImage,
+)
+
+Source = Literal["camera", "screen"]
+SOURCES: tuple[Source, ...] = ("camera", "screen")
+MIX_SAMPLES = SAMPLE_RATE // 50  # 20 ms
+
+
+def fit_size(width: int, height: int, wanted: tuple[int, int] | None) -> tuple[int, int] | None:
+    """The size to convert a ``width``×``height`` picture to for a reader wanting ``wanted``.
+
+    ``None`` wanted: full size. Otherwise the largest size inside ``wanted``
+    with the picture's aspect ratio. A wanted size with a zero side means
+    nobody looks (a hidden tile): ``None``, and the picture is not converted.
+    """
+    if wanted is None:
+        return width, height
+    ww, wh = wanted
+    if ww <= 0 or wh <= 0 or width <= 0 or height <= 0:
+        return None
+    scale = min(ww / width, wh / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def image_from_frame(
+    frame: av.VideoFrame, wanted: tuple[int, int] | None, stamp: float
+) -> VideoImage | None:
+    """A decoded frame as a BGRA :class:`VideoImage` fit into ``wanted`` (see :func:`fit_size`)."""
+    size = fit_size(frame.width, frame.height, wanted)
+    if size is None:
+        return None
+    w, h = size
+    converted = frame.reformat(width=w, height=h, format="bgra")
+    pixels = np.ascontiguousarray(converted.to_ndarray(), dtype=np.uint8)
+    return VideoImage(pixels, stamp)
+
+
+class MonoConverter:
+    """Decoded audio frames → 48 kHz mono ``int16`` (channels averaged).
+
+    aiortc's Opus decoder gives 48 kHz stereo ``s16``, handled without
+    resampling; anything else goes through a resampler made on first need.
+    """
+
+    def __init__(self) -> None:
+        self._resampler: av.AudioResampler | None = None
+
+    def convert(self, frame: av.AudioFrame) -> Pcm:
+        if frame.format.name == "s16" and frame.sample_rate == SAMPLE_RATE:
+            data = frame.to_ndarray().reshape(-1)
+            channels = len(frame.layout.channels)
+            if channels == 1:
+                return data.astype(np.int16, copy=False)
+            wide = data.reshape(-1, channels).astype(np.int32)
+            return (wide.sum(axis=1) // channels).astype(np.int16)
+        if self._resampler is None:
+            self._resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        parts = [f.to_ndarray().reshape(-1) for f in self._resampler.resample(frame)]
+        if not parts:
+            return np.zeros(0, dtype=np.int16)
+        return np.concatenate(parts).astype(np.int16, copy=False)
+
+
+class RemotePeer:
+    """One remote participant's received media, kept across its connections."""
+
+    #: Sound queued for the mix beyond this is dropped (the mix lags no more).
+    MAX_QUEUED = 6 * MIX_SAMPLES
+
+    def __init__(self, pid: str) -> None:
+        self.pid = pid
+        self.slots: dict[Source, FrameSlot] = {s: FrameSlot() for s in SOURCES}
+        self.meter = LevelMeter(window=0.1)
+        self.sound = PcmRing(capacity=SAMPLE_RATE // 4)
+        # Loop thread only:
+        self.last_picture: dict[Source, float | None] = {s: None for s in SOURCES}
+        self.receiving: dict[Source, bool] = {s: False for s in SOURCES}
+        self.pictures: dict[Source, int] = {s: 0 for s in SOURCES}
+        self.samples = 0
+        self._primed = False
+
+    def heard(self, pcm: Pcm, now: float) -> None:
+        """Decoded sound arrived (loop thread)."""
+        self.samples += int(pcm.shape[0])
+        self.meter.push(pcm, now)
+        self.sound.write(pcm)
+
+    def take(self, count: int) -> Pcm | None:
+        """Up to ``count`` samples for the mix, or None while (re)filling.
+
+        After running dry, a peer waits until two mix steps are queued: network
+        jitter then costs one 20 ms delay once instead of a click every step.
+        """
+        queued = len(self.sound)
+        if queued > self.MAX_QUEUED:
+            self.sound.read(queued - 2 * count)
+            queued = 2 * count
+        if not self._primed:
+            if queued < 2 * count:
+                return None
+            self._primed = True
+        if queued < count:
+            self._primed = False
+        return self.sound.read(count)
+
+    def clear(self) -> None:
+        """The peer left: blank its tiles and forget its queued sound."""
+        for slot in self.slots.values():
+            slot.put(None)
+        self.sound.clear()
+        self._primed = False
+
+
+class RemotePeers:
+    """The thread-safe registry of :class:`RemotePeer` by id (GUI and loop use it)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._peers: dict[str, RemotePeer] = {}
+
+    def get(self, pid: str) -> RemotePeer:
+        with self._lock:
+            peer = self._peers.get(pid)
+            if peer is None:
+                peer = self._peers[pid] = RemotePeer(pid)
+            return peer
+
+    def find(self, pid: str) -> RemotePeer | None:
+        with self._lock:
+            return self._peers.get(pid)
+
+    def all(self) -> list[RemotePeer]:
+        with self._lock:
+            return list(self._peers.values())
+
+
+def mix(peers: Iterable[RemotePeer], count: int = MIX_SAMPLES) -> Pcm:
+    """One step of the playback mix: the sum of every peer's sound, clipped."""
+    acc = np.zeros(count, dtype=np.int32)
+    for peer in peers:
+        chunk = peer.take(count)
+        if chunk is not None and chunk.shape[0]:
+            acc[: chunk.shape[0]] += chunk
+    return np.clip(acc, -32768, 32767).astype(np.int16)

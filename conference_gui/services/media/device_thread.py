@@ -1,0 +1,101 @@
+"""The one thread the media devices run on, and the base of what runs there.
+
+Capture and playback are steady streams of small jobs (a mic buffer every
+20 ms, a camera frame every 33 ms, a speaker top-up every 10 ms). On the GUI
+thread any of them could wait behind a layout or a paint, and a paint behind
+them; so every device object lives on one dedicated ``QThread`` with its own
+event loop, and the GUI thread only exchanges signals with it. Media never
+passes through the GUI thread: workers write straight into the thread-safe
+exchange points (:mod:`conference_gui.media.exchange`) that the call engine
+and the tiles read.
+
+Workers are created on the GUI thread, moved here, and from then on touched
+only through queued signals. :meth:`DeviceThread.stop` runs every worker's
+:meth:`DeviceWorker.shutdown` *on the device thread* (Qt objects must die on
+the thread they live on: a QTimer or QAudioSink destroyed elsewhere warns or
+crashes), then ends the thread and waits for it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+#: The device thread's name (the OS shows its first 15 characters, e.g. in top -H).
+THREAD_NAME = "cgui-devices"
+
+
+class DeviceWorker(QObject):
+    """Something that lives on the device thread.
+
+    Subclasses close their devices in :meth:`close_devices`; the rest of the
+    teardown is here.
+    """
+
+    def close_devices(self) -> None:
+        """Stop and release every device this worker holds (on the device thread)."""
+
+    @Slot()
+    def shutdown(self) -> None:
+        self.close_devices()
+        self.deleteLater()  # done by the thread as it finishes, on the thread
+
+
+class DeviceThread(QObject):
+    """Owns the device thread: start it, hand it workers, stop it and everything on it.
+
+    Lives on the GUI thread. Not restartable: a stopped thread stays stopped
+    (make a new one), which keeps "which workers are alive" simple.
+    """
+
+    _shutdown_requested = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread = QThread()
+        self._thread.setObjectName(THREAD_NAME)
+        self._stopped = False
+        self._adopted = 0
+
+    @property
+    def qthread(self) -> QThread:
+        return self._thread
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread.isRunning()
+
+    def start(self) -> None:
+        if self._stopped:
+            raise RuntimeError("a stopped device thread cannot start again")
+        if not self._thread.isRunning():
+            self._thread.start()
+
+    def adopt(self, worker: DeviceWorker) -> None:
+        """Move ``worker`` (created here, with no parent) onto the device thread."""
+        if self._stopped:
+            raise RuntimeError("the device thread has stopped")
+        worker.moveToThread(self._thread)
+        self._adopted += 1
+        # Blocking: stop() returns only after the worker let go of its devices.
+        self._shutdown_requested.connect(
+            worker.shutdown, Qt.ConnectionType.BlockingQueuedConnection
+        )
+
+    def stop(self, timeout_ms: int = 5000) -> bool:
+        """Shut every worker down on the device thread, end the thread and join it.
+
+        Blocks the caller for as long as the devices take to close (a few
+        milliseconds; up to ``timeout_ms`` for the thread to end). Returns
+        whether the thread ended.
+        """
+        if self._stopped:
+            return True
+        self._stopped = True
+        if self._adopted and not self._thread.isRunning():
+            # Workers moved here but never run: they still die on this thread.
+            self._thread.start()
+        if self._thread.isRunning():
+            self._shutdown_requested.emit()
+        self._thread.quit()
+        ended = self._thread.wait(timeout_ms)
+        return bool(ended)

@@ -1,0 +1,339 @@
+"""One participant's tile on the call's stage: their picture, or their initials.
+
+The tile paints the newest picture of its :class:`FrameSlot` (latest wins: a
+picture that arrived while the screen was busy is simply never shown) and the
+overlays people expect: name, crossed-out microphone, raised hand, a level
+meter and a speaking outline. Pictures of others arrive already scaled to the
+tile's size by the call engine (the tile tells it its size through the
+slot); painting wraps the pixels in a QImage without copying them.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import numpy.typing as npt
+from PySide6.QtCore import Property, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QHideEvent,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QResizeEvent,
+    QShowEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from conference_gui.domain.stage import SCREEN, Tile
+from conference_gui.media.exchange import FrameSlot
+from conference_gui.ui.icons import icon
+from conference_gui.ui.participants_dock import avatar_color
+
+STAGE = QColor("#1b1c1f")
+BACKGROUND = QColor("#2a2c31")
+SPEAKING = QColor("#3ddc84")
+RADIUS = 10.0
+
+@functools.cache
+def white_icons() -> QPalette:
+    """A palette whose text is white: icons drawn over pictures, dark pills, red buttons."""
+    palette = QPalette()
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.HighlightedText):
+        palette.setColor(role, QColor("white"))
+    return palette
+
+
+
+
+class VideoTile(QWidget):
+    """A tile (objectName ``videoTile``) with the Qt properties of SPEC section 3.
+
+    Signals:
+        activated(str participant id): double-clicked (pin this participant).
+    """
+
+    activated = Signal(str)
+
+    def __init__(self, tile: Tile, slot: FrameSlot | None, *, remote: bool,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("videoTile")
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.setMinimumSize(QSize(80, 45))
+        self._tile = tile
+        self._slot = slot
+        self._remote = remote
+        self._image: QImage | None = None
+        self._pixels: npt.NDArray[np.uint8] | None = None  # keeps _image's memory alive
+        self._shown_seq = -1
+        self._frames = 0
+        self._level = 0.0
+        self._speaking = False
+        self._quality = ""
+        self._aspect = 0.0  # width / height of the last picture (0: none yet)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._describe()
+
+    # -- SPEC section 3 properties ---------------------------------------------------
+    def _participant_id(self) -> str:
+        return self._tile.participant_id
+
+    def _is_self(self) -> bool:
+        return self._tile.is_self
+
+    def _mic_on(self) -> bool:
+        return self._tile.mic_on
+
+    def _camera_on(self) -> bool:
+        return self._tile.camera_on
+
+    def _frames_rendered(self) -> int:
+        return self._frames
+
+    def _audio_level(self) -> float:
+        return self._level
+
+    def _is_speaking(self) -> bool:
+        return self._speaking
+
+    def _source(self) -> str:
+        return self._tile.source
+
+    participantId = Property(str, _participant_id)
+    isSelf = Property(bool, _is_self)
+    micOn = Property(bool, _mic_on)
+    cameraOn = Property(bool, _camera_on)
+    framesRendered = Property(int, _frames_rendered)
+    audioLevel = Property(float, _audio_level)
+    speaking = Property(bool, _is_speaking)
+    source = Property(str, _source)
+
+    @property
+    def tile(self) -> Tile:
+        return self._tile
+
+    # -- updates from the grid -------------------------------------------------------
+    def set_tile(self, tile: Tile) -> None:
+        if tile != self._tile:
+            self._tile = tile
+            self._describe()
+            self.update()
+
+    def set_slot(self, slot: FrameSlot | None) -> None:
+        if slot is not self._slot:
+            self._slot = slot
+            self._image, self._pixels, self._shown_seq = None, None, -1
+            self._tell_size()
+            self.update()
+
+    def set_level(self, level: float, speaking: bool) -> None:
+        changed_speaking = speaking != self._speaking
+        if abs(level - self._level) < 0.005 and not changed_speaking:
+            return
+        self._level, self._speaking = level, speaking
+        if changed_speaking:
+            self._describe()
+        self.update()
+
+    def set_quality(self, quality: str, details: str) -> None:
+        if (quality, details) != (self._quality, self.toolTip()):
+            self._quality = quality
+            self.setToolTip(details)
+            self.update()
+
+    def refresh(self) -> None:
+        """A picture may have arrived: repaint if the slot holds a newer one."""
+        if self._slot is not None and self._tile.camera_on and self._slot.seq != self._shown_seq:
+            self.update()
+
+    # -- accessibility -----------------------------------------------------------------
+    def _describe(self) -> None:
+        t = self._tile
+        parts = [self.tr("%s (you)") % t.name if t.is_self else t.name]
+        if t.source == SCREEN:
+            parts.append(self.tr("shared screen"))
+        if self._speaking:
+            parts.append(self.tr("speaking"))
+        if not t.mic_on and t.source != SCREEN:
+            parts.append(self.tr("microphone off"))
+        if not t.camera_on:
+            parts.append(self.tr("camera off"))
+        if t.hand_raised:
+            parts.append(self.tr("hand raised"))
+        self.setAccessibleName(", ".join(parts))
+
+    # -- size ----------------------------------------------------------------------------
+    def _tell_size(self) -> None:
+        """Ask the engine for pictures at our size (device pixels); hidden: none at all."""
+        if self._slot is None or not self._remote:
+            return
+        if not self.isVisible():
+            self._slot.wanted_size = (0, 0)
+            return
+        dpr = self.devicePixelRatioF()
+        w, h = self.width() * dpr, self.height() * dpr
+        if self._tile.source != SCREEN and self._aspect > 0:
+            # A camera fills its tile (cropped at the edges, as meeting apps do):
+            # ask for the box the picture must cover, the engine fits it within.
+            w, h = max(w, h * self._aspect), max(h, w / self._aspect)
+        self._slot.wanted_size = (max(1, round(w)), max(1, round(h)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._tell_size()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._tell_size()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._tell_size()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.activated.emit(self._tile.participant_id)
+        super().mouseDoubleClickEvent(event)
+
+    # -- painting ------------------------------------------------------------------------
+    def _take_picture(self) -> QImage | None:
+        if self._slot is None:
+            return None
+        seq, picture = self._slot.latest()
+        if seq != self._shown_seq:
+            self._shown_seq = seq
+            if picture is None:
+                self._image, self._pixels = None, None
+            else:
+                pixels = picture.pixels
+                self._pixels = pixels
+                self._image = QImage(
+                    pixels.data, picture.width, picture.height, pixels.strides[0],
+                    QImage.Format.Format_RGB32,
+                )
+                self._frames += 1
+                aspect = picture.width / picture.height
+                if abs(aspect - self._aspect) > 0.01:
+                    self._aspect = aspect
+                    self._tell_size()
+        return self._image
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect())
+        clip = QPainterPath()
+        clip.addRoundedRect(rect, RADIUS, RADIUS)
+        p.fillRect(rect, STAGE)
+        p.fillPath(clip, BACKGROUND)
+        p.setClipPath(clip)
+        t = self._tile
+        image = self._take_picture() if t.camera_on else None
+        if image is not None:
+            self._paint_picture(p, image, rect)
+        else:
+            self._paint_initials(p, rect)
+        p.setClipping(False)
+        self._paint_overlays(p, rect)
+        if self._speaking:
+            p.setPen(QPen(SPEAKING, 3))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(rect.adjusted(1.5, 1.5, -1.5, -1.5), RADIUS, RADIUS)
+        p.end()
+
+    def _paint_picture(self, p: QPainter, image: QImage, rect: QRectF) -> None:
+        """A camera fills the tile (edges cropped); a screen is shown whole (its text
+        must stay readable)."""
+        fit = min if self._tile.source == SCREEN else max
+        scale = fit(rect.width() / image.width(), rect.height() / image.height())
+        w, h = image.width() * scale, image.height() * scale
+        target = QRectF(rect.x() + (rect.width() - w) / 2, rect.y() + (rect.height() - h) / 2,
+                        w, h)
+        if abs(scale - 1.0) > 0.01:
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        if self._tile.is_self and self._tile.source != SCREEN:
+            # A mirror, as people expect of their own picture (others see it unmirrored).
+            p.save()
+            p.translate(target.center())
+            p.scale(-1, 1)
+            p.translate(-target.center())
+            p.drawImage(target, image)
+            p.restore()
+        else:
+            p.drawImage(target, image)
+
+    def _paint_initials(self, p: QPainter, rect: QRectF) -> None:
+        d = min(rect.width(), rect.height()) * 0.42
+        circle = QRectF(rect.center().x() - d / 2, rect.center().y() - d / 2, d, d)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(avatar_color(self._tile.participant_id))
+        p.drawEllipse(circle)
+        font = QFont(self.font())
+        font.setPixelSize(max(10, int(d * 0.38)))
+        font.setWeight(QFont.Weight.DemiBold)
+        p.setFont(font)
+        p.setPen(QColor("white"))
+        p.drawText(circle, Qt.AlignmentFlag.AlignCenter, self._tile.initials)
+
+    def _paint_overlays(self, p: QPainter, rect: QRectF) -> None:
+        t = self._tile
+        font = QFont(self.font())
+        font.setPixelSize(max(11, min(15, int(rect.height() / 14))))
+        p.setFont(font)
+        fm = p.fontMetrics()
+        label = self.tr("%s (you)") % t.name if t.is_self else t.name
+        if t.source == SCREEN:
+            label = self.tr("%s's screen") % (self.tr("Your") if t.is_self else t.name)
+        pad, icon_px = 6, fm.height()
+        show_mic = t.source != SCREEN
+        text_w = min(fm.horizontalAdvance(label), int(rect.width() * 0.6))
+        pill_w = pad * 3 + text_w + (icon_px + pad if show_mic else 0)
+        pill = QRectF(rect.left() + 8, rect.bottom() - 8 - (fm.height() + 2 * pad / 1.5),
+                      pill_w, fm.height() + 2 * pad / 1.5)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(0, 0, 0, 150))
+        p.drawRoundedRect(pill, 6, 6)
+        x = pill.left() + pad
+        if show_mic:
+            icon_rect = QRectF(x, pill.center().y() - icon_px / 2, icon_px, icon_px).toRect()
+            if t.mic_on:
+                self._paint_meter(p, QRectF(icon_rect))
+            else:
+                icon("mic-off", white_icons()).paint(p, icon_rect)
+            x += icon_px + pad
+        p.setPen(QColor("white"))
+        elided = fm.elidedText(label, Qt.TextElideMode.ElideRight, text_w + 2)
+        p.drawText(QRectF(x, pill.top(), text_w + pad, pill.height()),
+                   Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, elided)
+        if t.hand_raised:
+            size = fm.height() + 10
+            badge = QRectF(rect.left() + 8, rect.top() + 8, size, size)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor("#f2b233"))
+            p.drawRoundedRect(badge, 6, 6)
+            icon("raise-hand").paint(p, badge.adjusted(4, 4, -4, -4).toRect())
+        if self._quality in ("poor", "lost"):
+            colour = QColor("#f2b233") if self._quality == "poor" else QColor("#e0554d")
+            dot = QRectF(rect.right() - 18, rect.top() + 8, 10, 10)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(colour)
+            p.drawEllipse(dot)
+
+    def _paint_meter(self, p: QPainter, area: QRectF) -> None:
+        """Three bars that rise with the level (microphone on)."""
+        bars = 3
+        gap = area.width() / (bars * 3)
+        bar_w = (area.width() - gap * (bars - 1)) / bars
+        lit = min(bars, int(self._level * 20 + 0.5)) if self._level > 0.01 else 0
+        for i in range(bars):
+            h = area.height() * (0.35 + 0.3 * i)
+            bar = QRectF(area.left() + i * (bar_w + gap), area.bottom() - h, bar_w, h)
+            p.setBrush(SPEAKING if i < lit else QColor(255, 255, 255, 90))
+            p.drawRoundedRect(bar, bar_w / 2, bar_w / 2)

@@ -306,6 +306,13 @@ class CallMoved(_Wire, frozen=True, kw_only=True):
     call: Call
 
 
+class MeetingEnded(_Wire, frozen=True, kw_only=True):
+    """(addition) The host ended the meeting for everyone; its files are deleted."""
+
+    ended_by: Person
+    ended_at: Timestamp
+
+
 #: Every client -> server event and the type of its payload.
 CLIENT_EVENTS: dict[str, type[Struct]] = {
     "join-session": JoinSession,
@@ -319,6 +326,7 @@ CLIENT_EVENTS: dict[str, type[Struct]] = {
     "media-state": MediaState,
     "call-claim": Empty,
     "chat-history": ChatHistory,
+    "end-meeting": Empty,
 }
 
 #: Every server -> client event and the type of its payload.
@@ -334,6 +342,7 @@ SERVER_EVENTS: dict[str, type[Struct]] = {
     "poll-closed": PollEvent,
     "signal": SignalEvent,
     "call-moved": CallMoved,
+    "meeting-ended": MeetingEnded,
 }
 
 #: The successful ack of every client -> server event (a refusal is an :class:`Error`).
@@ -349,4 +358,5 @@ CLIENT_ACKS: dict[str, type[Struct]] = {
     "media-state": Ok,
     "call-claim": CallAck,
     "chat-history": ChatHistoryAck,
+    "end-meeting": Ok,
 }

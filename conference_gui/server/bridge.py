@@ -21,6 +21,7 @@ from .events import (
     ChatPosted,
     DomainEvent,
     EventBus,
+    MeetingEnded,
     ParticipantJoined,
     ParticipantLeft,
     ParticipantUpdated,
@@ -73,6 +74,10 @@ def to_emit(event: DomainEvent) -> tuple[str, JSON, str]:
             room = socket_id
         case CallMoved(socket_id=socket_id, call=call):
             name, payload, room = "call-moved", wire.CallMoved(call=call), socket_id
+        case MeetingEnded(ended_by_id=by_id, ended_by_name=by_name, ended_at=at):
+            name = "meeting-ended"
+            payload = wire.MeetingEnded(ended_by=wire.Person(id=by_id, name=by_name),
+                                        ended_at=at)
         case _:  # pragma: no cover
             raise TypeError(f"no emit for {type(event).__name__}")
     return name, out(payload), room

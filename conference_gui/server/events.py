@@ -98,10 +98,20 @@ class CallMoved:
     call: wire.Call  # the ``call`` object of the join ack, as it is now for that socket
 
 
+@dataclass(frozen=True, slots=True)
+class MeetingEnded:
+    """The host ended the meeting for everyone."""
+
+    session_id: str
+    ended_by_id: str
+    ended_by_name: str
+    ended_at: str
+
+
 DomainEvent = (
     ResourceUploaded | ResourceDeleted | ParticipantJoined | ParticipantUpdated
     | ParticipantLeft | ChatPosted | PollCreated | PollUpdated | PollClosed | SignalRelayed
-    | CallMoved
+    | CallMoved | MeetingEnded
 )
 Subscriber = Callable[[DomainEvent], Awaitable[None]]
 

@@ -31,11 +31,13 @@ from conference_gui.domain.call import CallInfo, MediaState
 from conference_gui.domain.meeting import (
     ChatMessage,
     JoinAck,
+    MeetingEnded,
     Participant,
     Poll,
     SignalMessage,
     call_of,
 )
+from conference_gui.domain.refusals import explain, sentence
 from conference_gui.domain.resources import ResourceDeleted, ResourceUploaded
 from conference_gui.domain.wire import PayloadError, decode
 
@@ -62,7 +64,7 @@ class RequestError(Exception):
 
 
 # Codes after which retrying cannot help: the server will keep saying no.
-_FATAL_CODES = {"unauthorized", "token_expired", "forbidden", "not_found"}
+_FATAL_CODES = {"unauthorized", "token_expired", "forbidden", "not_found", "ended"}
 
 
 class SocketService(QObject):
@@ -79,6 +81,8 @@ class SocketService(QObject):
         signal_received(SignalMessage): a WebRTC signal addressed to us.
         call_moved(CallInfo): this window's part in the call changed (``active`` false:
             the call is now in another window of the same user; true: it is back here).
+        meeting_ended(MeetingEnded): the host ended the meeting for everyone; the server
+            closes the connection and refuses to reconnect it (code ``ended``).
         malformed_event(str event, str reason): a payload we dropped.
     """
 
@@ -95,6 +99,7 @@ class SocketService(QObject):
     poll_closed = Signal(object)
     signal_received = Signal(object)
     call_moved = Signal(object)
+    meeting_ended = Signal(object)
     malformed_event = Signal(str, str)
 
     def __init__(
@@ -305,6 +310,22 @@ class SocketService(QObject):
         """
         await self.request("media-state", media.to_wire())
 
+    async def end_meeting(self) -> None:
+        """End the meeting for everyone (host only; else RequestError ``forbidden``).
+
+        Everyone, this window included, then gets :attr:`meeting_ended`.
+        """
+        await self.request("end-meeting", {})
+
+    async def vote(self, poll_id: str, option: int) -> Poll:
+        """Vote, or change one's vote, until the poll closes; the answer's ``my_vote``
+        is the vote that counts now."""
+        ack = await self.request("poll-vote", {"pollId": poll_id, "option": option})
+        try:
+            return _poll(ack)
+        except PayloadError as exc:
+            raise RequestError("bad_ack", f"poll-vote answered badly: {exc}") from exc
+
     async def claim_call(self) -> CallInfo:
         """Move this user's call into this window ("Use this window")."""
         ack = await self.request("call-claim", {})
@@ -331,6 +352,7 @@ class SocketService(QObject):
             "poll-closed": (_poll, self.poll_closed),
             "signal": (SignalMessage.from_wire, self.signal_received),
             "call-moved": (_call_moved, self.call_moved),
+            "meeting-ended": (MeetingEnded.from_wire, self.meeting_ended),
         }
         for event, (parse, signal) in typed.items():
             on(event, self._relay(event, parse, signal), namespace=NAMESPACE)
@@ -402,16 +424,14 @@ def _raise_ack_error(ack: object) -> None:
         raise RequestError(str(err.get("code", "error")), str(err.get("message", "request failed")))
 
 
+#: At connect, two codes mean something more particular than the general table says.
+_AT_CONNECT = {
+    "forbidden": "This sign-in belongs to another meeting.",
+    "not_found": "This meeting no longer exists.",
+}
+
+
 def _human(code: str, message: str) -> str:
-    """Turn a refusal into words a participant can act on."""
-    texts = {
-        "unauthorized": "The meeting did not accept your sign-in (invalid token).",
-        "token_expired": "Your sign-in has expired. Join the meeting again.",
-        "forbidden": "This sign-in belongs to another meeting.",
-        "not_found": "This meeting no longer exists.",
-        "unreachable": "Cannot reach the server.",
-        "timeout": "The server did not answer in time.",
-        "not_in_call": "You are in this call in another window.",
-    }
-    text = texts.get(code)
-    return QCoreApplication.translate("SocketService", text) if text else (message or code)
+    """Turn a refusal into words a participant can act on (one table: domain.refusals)."""
+    text = _AT_CONNECT.get(code) or sentence(explain(code, message))
+    return QCoreApplication.translate("SocketService", text)

@@ -294,9 +294,9 @@ def test_a_poll_is_voted_in_every_window_and_a_late_joiner_sees_it(
         assert [badge(w, "pollsButton") for w in everyone] == [0, 0, 0]
         assert [b.result.mine for b in card(carol).bars] == [False, True, False]
         poll_id = card(bob).poll_id
-        assert not await bob.features["polls"].controller.vote(
-            poll_id, 1
-        )  # a second vote is refused
+        # A vote may change until the poll closes (issue 14, item 7; the buttons for it
+        # come with the polls UI); the same vote again changes nothing.
+        assert await bob.features["polls"].controller.vote(poll_id, 0)
         assert card(bob).close_button.isHidden()  # neither asked it nor host
         assert not card(ann).close_button.isHidden()
 

@@ -27,7 +27,7 @@ from tests.server.support import NS, Api, Peer
 from tests.server.support import Member as SMember
 
 from .conftest import Hooks, ServerProcess, figure
-from .support import server_state, status_text
+from .support import server_state
 
 # --- the token matrix -----------------------------------------------------------------
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QToolButton
+from PySide6.QtWidgets import QMenu, QToolButton
 
 from conference_gui.domain.call import MediaState
+from conference_gui.domain.meeting import REACTION_EMOJI, Reaction
 from conference_gui.domain.stage import CAMERA, Tile
 from conference_gui.media.exchange import FrameSlot
 from conference_gui.models.call_extras import CallQuality, MutedTalk, Spotlight
@@ -22,7 +23,9 @@ from conference_gui.models.call_model import CallController
 from conference_gui.services.call_service import CallService
 from conference_gui.services.media.catalog import DeviceKind
 from conference_gui.services.media.media_devices import MediaDevices
+from conference_gui.services.socket_service import RequestError
 from conference_gui.session import MeetingSession
+from conference_gui.tasks import TaskKeeper
 from conference_gui.ui.icons import icon
 from conference_gui.ui.main_window import MainWindow
 from conference_gui.ui.push_to_talk import PushToTalkKey
@@ -94,6 +97,8 @@ class CallFeature(QObject):
                                           styled=False)
         self._show_layout(False)
         self.push_to_talk = PushToTalkKey(window, self.muted_talk.press, self.muted_talk.release)
+        self.react_button = self._reactions_button()
+        session.socket.reaction_received.connect(self._show_reaction)
 
         self.controller.sending_changed.connect(self._show_sending)
         self.controller.levels_changed.connect(self._show_levels)
@@ -141,6 +146,41 @@ class CallFeature(QObject):
         button.setDefaultAction(action)
         self._window.control_bar.add_tool_button(button)
         return button
+
+    def _reactions_button(self) -> QToolButton:
+        """Thumbs up, clap, laugh, …: shown briefly over your tile in every window."""
+        button = QToolButton(self._window.control_bar)
+        button.setObjectName("reactButton")
+        button.setText(self.tr("React"))
+        button.setIcon(icon("reaction"))
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        button.setToolTip(self.tr("Send a reaction"))
+        menu = QMenu(button)
+        menu.setObjectName("reactionsMenu")
+        for name, emoji in REACTION_EMOJI.items():
+            action = menu.addAction(emoji)
+            action.setObjectName(f"react-{name}")
+            action.setToolTip(name.replace("-", " "))
+            action.triggered.connect(lambda _=False, n=name: self._react(n))
+        button.setMenu(menu)
+        self._window.control_bar.add_tool_button(button)
+        self._reaction_tasks = TaskKeeper("reactions")
+        return button
+
+    def _react(self, reaction: str) -> None:
+        self._reaction_tasks.spawn(self._send_reaction(reaction))
+
+    async def _send_reaction(self, reaction: str) -> None:
+        try:
+            await self._session.socket.send_reaction(reaction)
+        except RequestError as exc:
+            self._window.show_error(self.tr("Reaction not sent: %s") % exc.message)
+
+    def _show_reaction(self, reaction: Reaction) -> None:
+        tile = self.grid.tile(reaction.participant_id)
+        if tile is not None and reaction.emoji:
+            tile.show_reaction(reaction.emoji)
 
     def _slot_for(self, tile: Tile) -> FrameSlot | None:
         if tile.is_self:
@@ -245,6 +285,7 @@ class CallFeature(QObject):
         self._window.show_error(f"{who}: {message}" if who else message)
 
     async def shutdown(self) -> None:
+        await self._reaction_tasks.shutdown()
         self.push_to_talk.detach()
         self.quality.stop()
         self.grid.detach()

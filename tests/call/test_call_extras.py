@@ -182,3 +182,23 @@ def test_each_tile_tells_its_connection_quality(
         assert not ann.features["call"].quality.uplink_poor
 
     aloop.run(story(), timeout=60)
+
+
+def test_a_reaction_shows_over_the_senders_tile_in_every_window(
+    aloop: Loop, server: ServerThread, meeting: Meeting, windows: Any
+) -> None:
+    ann = windows(meeting, meeting.host, call=True, camera=False)
+    bob = windows(meeting, meeting.join("Bob"), call=True, camera=False)
+    b = bob.meeting.user_id
+
+    async def story() -> None:
+        await in_audio_call(ann, bob)
+        menu = bob.findChild(QToolButton, "reactButton").menu()
+        [clap] = [a for a in menu.actions() if a.objectName() == "react-clap"]
+        clap.trigger()
+        await until(lambda: tile(ann, b).reaction == "👏" and tile(bob, b).reaction == "👏",
+                    timeout=3, what="the clap over Bob's tile in both windows")
+        assert "reacted 👏" in tile(ann, b).accessibleName()
+        await until(lambda: tile(ann, b).reaction == "", timeout=6, what="it fades")
+
+    aloop.run(story(), timeout=60)

@@ -106,6 +106,7 @@ class CallFeature(QObject):
         self.controller.active_changed.connect(self._show_active)
         self.spotlight.focus_changed.connect(self._show_focus)
         self.grid.pin_requested.connect(self._pin)
+        self.grid.notice_button.clicked.connect(self._claim_call)
         self.muted_talk.hint_changed.connect(self._show_muted_hint)
         self.muted_talk.push_to_talk_changed.connect(self._show_push_to_talk)
         self.quality.changed.connect(self._show_quality)
@@ -255,6 +256,19 @@ class CallFeature(QObject):
         self.grid.set_notice(
             "elsewhere", "" if active else self.tr("You are in this call in another window.")
         )
+        self.grid.set_notice_button("" if active else self.tr("Use this window"))
+
+    def _claim_call(self) -> None:
+        """"Use this window": the call moves here from the person's other window."""
+        self._reaction_tasks.spawn(self._send_claim())
+
+    async def _send_claim(self) -> None:
+        try:
+            call = await self._session.socket.claim_call()
+        except RequestError as exc:
+            self._window.show_error(self.tr("Could not move the call here: %s") % exc.message)
+            return
+        self.controller.call_moved_here(call)
 
     def _show_device_problem(self, kind: str, state: str, message: str) -> None:
         if message:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Property, QCoreApplication, QEvent, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
 from conference_gui.domain.stage import SCREEN, Cell, Tile, grid_cells
 from conference_gui.media.exchange import FrameSlot
@@ -108,6 +108,10 @@ class VideoGrid(QWidget):
         )
         self.notice.hide()
         self._notices: dict[str, str] = {}
+        #: a button under the notice, for a notice one can act on ("Use this window")
+        self.notice_button = QPushButton(self)
+        self.notice_button.setObjectName("callNoticeButton")
+        self.notice_button.hide()
         self.hint = QLabel(self)
         self.hint.setObjectName("callHint")
         self.hint.setTextFormat(Qt.TextFormat.PlainText)
@@ -179,6 +183,12 @@ class VideoGrid(QWidget):
         self.notice.setText(shown)
         self.notice.setVisible(bool(shown))
         self.notice.setAccessibleName(shown)
+        self._place_notice()
+
+    def set_notice_button(self, text: str) -> None:
+        """Show (or hide, with "") a button under the notice; connect to its ``clicked``."""
+        self.notice_button.setText(text)
+        self.notice_button.setVisible(bool(text))
         self._place_notice()
 
     def set_hint(self, text: str) -> None:
@@ -279,6 +289,11 @@ class VideoGrid(QWidget):
             self.notice.adjustSize()
             self.notice.move((self.width() - self.notice.width()) // 2, 12)
             self.notice.raise_()
+        if self.notice_button.isVisible():
+            self.notice_button.adjustSize()
+            below = self.notice.geometry().bottom() + 8 if self.notice.isVisible() else 12
+            self.notice_button.move((self.width() - self.notice_button.width()) // 2, below)
+            self.notice_button.raise_()
         if self.hint.isVisible():
             self.hint.adjustSize()
             self.hint.move((self.width() - self.hint.width()) // 2,

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -135,7 +136,9 @@ class AudioVideoPage(QWidget):
             devices.camera_frames if devices is not None else None, self,
         )
         self.preview.setObjectName("avCameraPreview")
-        self.preview.setMinimumSize(320, 180)
+        # A tile ignores size hints (the grid sizes it); here it has a size of its own.
+        self.preview.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.preview.setFixedSize(320, 180)
         self.mic_meter = LevelBar(devices.mic_level if devices is not None else None, self)
         self.mic_meter.setObjectName("avMicLevel")
         self.mic_meter.setAccessibleName(self.tr("Microphone level"))

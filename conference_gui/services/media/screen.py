@@ -128,11 +128,12 @@ class ScreenSupport:
 
 
 def is_wayland() -> bool:
+    """A Wayland session: also when this app runs on XWayland (``xcb`` platform), as
+    Qt then captures through PipeWire too (it follows ``XDG_SESSION_TYPE``)."""
     app = QGuiApplication.instance()
     platform = QGuiApplication.platformName() if app is not None else ""
-    return platform.startswith("wayland") or (
-        platform != "xcb" and os.environ.get("XDG_SESSION_TYPE", "").lower() == "wayland"
-    )
+    session = os.environ.get("XDG_SESSION_TYPE", "").lower()
+    return platform.startswith("wayland") or session == "wayland"
 
 
 def platform_support() -> ScreenSupport:

@@ -239,6 +239,30 @@ def test_without_devices_the_page_edits_the_remembered_choices_only(
     assert settings.microphone_id() == "alsa_input.usb-headset"  # Cancel: unchanged
 
 
+# The offscreen platform cannot raise a window (it says so); raising is what is asked for.
+@pytest.mark.qt_log_ignore("This plugin does not support raise")
+def test_the_meeting_window_gives_preferences_the_calls_own_devices(
+    qtbot: Any, aloop: Any, meeting: Any, windows: Any
+) -> None:
+    from tests.conftest import require_private_network
+
+    require_private_network()  # the window joins the meeting over loopback
+    win = windows(meeting, meeting.host, call=True)
+    devices = win.features["call"].devices
+    win.show_device_preferences()
+    dialog = win.preferences_dialog
+    assert dialog is not None and dialog.tabs.currentWidget() is dialog.audio_video
+    win.show_preferences()  # a second ask raises the same dialog
+    assert win.preferences_dialog is dialog
+    picker = dialog.audio_video.microphone_picker
+    picker.setFocus()
+    qtbot.keyClick(picker, Qt.Key.Key_Down)
+    assert devices.microphone.wanted_device_id == "fake:microphone"  # the call's, not a copy
+    dialog.save()
+    assert win.preferences_dialog is None
+    assert win.settings.microphone_id() == "fake:microphone"
+
+
 @pytest.mark.timeout(120)
 def test_real_devices_in_preferences_through_a_private_pulseaudio(tmp_path: Path) -> None:
     """``pulse_prefs/`` in a child pytest (Qt connects to the sound server once a process)."""

@@ -279,7 +279,9 @@ class ShareRequest:
 
 
 class ScreenWorker(DeviceWorker):
-    """Device thread: the shared source → BGRA pictures at most ``fps`` a second.
+    """Device thread: the shared source → BGRA pictures at most ``fps`` a second;
+    and, while ``preview`` has a ``wanted_size`` (your own screen tile's), the
+    same pictures scaled to fit it, so the GUI thread never scales 1080p to paint.
 
     Signals (device thread; received queued by :class:`ScreenCapture`):
         reported(int token, str state, str message): a :class:`ScreenState` value.
@@ -287,9 +289,10 @@ class ScreenWorker(DeviceWorker):
 
     reported = Signal(int, str, str)
 
-    def __init__(self, slot: FrameSlot) -> None:
+    def __init__(self, slot: FrameSlot, preview: FrameSlot) -> None:
         super().__init__()
         self._slot = slot
+        self._preview = preview
         self._capture: _Capture | None = None
         self._token = 0
         self._interval = 1.0 / DEFAULT_FPS
@@ -332,6 +335,7 @@ class ScreenWorker(DeviceWorker):
             capture.sink.videoFrameChanged.disconnect(self._on_frame)
             capture.delete()
             self._slot.put(None)
+            self._preview.put(None)
         self._state = ScreenState.OFF
 
     def _report(self, state: ScreenState, message: str) -> None:
@@ -353,6 +357,9 @@ class ScreenWorker(DeviceWorker):
         self._next_due = max(self._next_due + self._interval, now)
         self._slot.put(image)
         self.frames += 1
+        box = self._preview.wanted_size
+        if box is not None and min(box) > 0:
+            self._preview.put(scaled_picture(image, box))
         if self._state is not ScreenState.ACTIVE:
             self._report(ScreenState.ACTIVE, "")
 
@@ -377,7 +384,12 @@ class ScreenCapture(QObject):
 
     A device handle like :class:`CameraCapture`: lives on the GUI thread and
     signals there; the capture runs on the device thread (``thread``, started
-    on demand). :attr:`thumbnails` serves the picker's live previews.
+    on demand). :attr:`frames` holds the full-size pictures the call sends.
+    :attr:`preview` is for your own screen tile: set its ``wanted_size`` (a
+    ``VideoTile`` made with ``remote=True`` does) and it gets the same pictures
+    scaled to fit that size on the device thread (about 2.6 ms a frame for
+    640×360); with no wanted size nothing is scaled. :attr:`thumbnails`
+    serves the picker's live previews.
 
     Signals (all on the GUI thread):
         state_changed(str state, str message): a :class:`ScreenState` value and
@@ -406,7 +418,8 @@ class ScreenCapture(QObject):
         super().__init__(parent)
         self._thread = thread
         self.frames = frames if frames is not None else FrameSlot()
-        self._worker = ScreenWorker(self.frames)
+        self.preview = FrameSlot()
+        self._worker = ScreenWorker(self.frames, self.preview)
         thread.adopt(self._worker)
         self._open_requested.connect(self._worker.open_source)
         self._close_requested.connect(self._worker.close_source)

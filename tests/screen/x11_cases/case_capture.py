@@ -63,10 +63,23 @@ def test_the_primary_screen_is_shared_at_full_resolution_with_the_screens_pixels
         b, g, red = shared[block.center().y(), block.center().x(), :3]
         assert (red, g, b) == (colour.red(), colour.green(), colour.blue())
     assert (image.pixels[:, :, 3] == 255).all()
+    assert devices.screen.preview.latest()[1] is None  # nobody asked for a preview
+
+    # Your own screen tile asks for its size: the same pictures, scaled to fit it.
+    devices.screen.preview.wanted_size = (640, 400)
+    qtbot.waitUntil(lambda: devices.screen.preview.latest()[1] is not None, timeout=2000)
+    _, small = devices.screen.preview.latest()
+    assert small is not None and (small.width, small.height) == (640, 360)
+    scale = 640 / WIDTH
+    for colour, block in BLOCKS:
+        c = block.center()
+        b, g, red = small.pixels[round((r.y() + c.y()) * scale), round((r.x() + c.x()) * scale), :3]
+        assert np.allclose((red, g, b), (colour.red(), colour.green(), colour.blue()), atol=12)
 
     devices.screen.stop()
     assert devices.screen.state is ScreenState.OFF
     qtbot.waitUntil(lambda: devices.screen_frames.latest()[1] is None, timeout=2000)
+    assert devices.screen.preview.latest()[1] is None
 
 
 def _os_name_of(native_id: int) -> str:

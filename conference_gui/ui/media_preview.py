@@ -31,26 +31,36 @@ class CameraPreview(VideoTile):
         super().__init__(tile, slot, remote=False, parent=parent)
         self._waker = FrameWaker(self)
         self._waker.woken.connect(self.refresh)
-        self._watched: FrameSlot | None = None
+        self._watched: list[FrameSlot] = []  # the slot woken from (a list: see below)
         self._watch(slot)
+        # Destroyed without detach() (its dialog deleted with a parent window): let go
+        # anyway. Only Python state is touched, as the Qt objects may be gone already.
+        watched, waker = self._watched, self._waker
+        self.destroyed.connect(lambda *_: _let_go(watched, waker))
 
     def set_slot(self, slot: FrameSlot | None) -> None:
         self._watch(slot)
         super().set_slot(slot)
 
     def _watch(self, slot: FrameSlot | None) -> None:
-        if slot is self._watched:
+        if self._watched[:1] == [slot] or (slot is None and not self._watched):
             return
-        if self._watched is not None:
-            self._watched.remove_listener(self._waker.poke)
-        self._watched = slot
+        for old in self._watched:
+            old.remove_listener(self._waker.poke)
+        self._watched[:] = [slot] if slot is not None else []
         if slot is not None:
             slot.add_listener(self._waker.poke)
 
     def detach(self) -> None:
         """No more wake-ups from the slot (idempotent)."""
-        self._watch(None)
-        self._waker.close()
+        _let_go(self._watched, self._waker)
+
+
+def _let_go(watched: list[FrameSlot], waker: FrameWaker) -> None:
+    for slot in watched:
+        slot.remove_listener(waker.poke)
+    watched.clear()
+    waker.close()
 
 
 class LevelBar(QProgressBar):

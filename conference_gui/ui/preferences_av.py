@@ -267,6 +267,8 @@ class AudioVideoPage(QWidget):
             self._devices.set_camera_preview(False)
 
     # -- the camera runs for the preview only while the page is seen -----------------------
+    # (Deleted without close_page(), with a window deleted under it, a shown page is
+    # hidden first: hideEvent lets the camera go then too.)
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._devices is not None and not self._closed:

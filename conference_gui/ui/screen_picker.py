@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 
 from conference_gui.media.exchange import FrameSlot
 from conference_gui.models.screen_sources import ScreenSourceModel, SourceRole
-from conference_gui.services.media.screen import ScreenCapture, ScreenSource
+from conference_gui.services.media.screen import ScreenCapture, ScreenSource, ScreenThumbnails
 from conference_gui.ui.video_grid import FrameWaker
 
 #: Thumbnail size on screen (logical pixels; the pictures are grabbed at up to 320×180).
@@ -184,6 +184,9 @@ class ScreenPicker(QDialog):
         self._waker = FrameWaker(self)
         self._waker.woken.connect(self.list.viewport().update)
         self._watched: dict[str, FrameSlot] = {}
+        # Deleted without closing (with a parent window): stop the grabbing anyway.
+        thumbnails, watched, waker = self._thumbnails, self._watched, self._waker
+        self.destroyed.connect(lambda *_: _stop_watching(thumbnails, watched, waker))
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
@@ -241,9 +244,15 @@ class ScreenPicker(QDialog):
     def done(self, result: int) -> None:
         """Stop the thumbnails and the listing whichever way the dialog closes."""
         self._timer.stop()
-        self._thumbnails.stop()
-        for slot in self._watched.values():
-            slot.remove_listener(self._waker.poke)
-        self._watched.clear()
-        self._waker.close()
+        _stop_watching(self._thumbnails, self._watched, self._waker)
         super().done(result)
+
+
+def _stop_watching(
+    thumbnails: ScreenThumbnails, watched: dict[str, FrameSlot], waker: FrameWaker
+) -> None:
+    thumbnails.stop()
+    for slot in watched.values():
+        slot.remove_listener(waker.poke)
+    watched.clear()
+    waker.close()

@@ -191,6 +191,25 @@ def test_switching_to_the_general_page_stops_the_preview_camera(
     assert devices.camera.running
 
 
+def test_a_dialog_deleted_without_closing_lets_go_of_the_camera(
+    qtbot: Any, settings: AppSettings, devices: MediaDevices
+) -> None:
+    """As when its window is deleted under it: no preview left running, no listener."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    devices.set_camera_enabled(False)
+    listeners = len(devices.camera_frames._listeners)  # private: nothing public counts them
+    dialog = PreferencesDialog(settings, devices=devices)
+    dialog.show()
+    dialog.show_audio_video()
+    qtbot.waitUntil(lambda: devices.camera.running, timeout=2000)
+    assert len(devices.camera_frames._listeners) == listeners + 1
+    dialog.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert not devices.camera.running
+    assert len(devices.camera_frames._listeners) == listeners
+
+
 def test_cameras_plugged_in_and_out_appear_and_go_while_the_dialog_is_open(
     qtbot: Any, settings: AppSettings
 ) -> None:

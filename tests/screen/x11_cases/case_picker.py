@@ -68,7 +68,7 @@ def test_thumbnails_appear_and_refresh_and_enter_shares_the_primary_screen(
     assert len(chosen) == 1 and chosen[0].kind is ScreenKind.SCREEN and chosen[0].is_primary
     assert picker.chosen == chosen[0]
     grabs = devices.screen.thumbnails.grabs
-    qtbot.wait(300)
+    qtbot.wait(1200)  # still grabbing would be 5 or more by now
     assert devices.screen.thumbnails.grabs <= grabs + 1  # closed: no more grabbing
 
     devices.screen.start(chosen[0])
@@ -111,6 +111,24 @@ def test_cancel_chooses_nothing_and_stops_the_thumbnails(
     qtbot.keyClick(picker, Qt.Key.Key_Escape)
     assert picker.result() == ScreenPicker.DialogCode.Rejected and picker.chosen is None
     grabs = devices.screen.thumbnails.grabs
-    qtbot.wait(400)
+    qtbot.wait(1200)  # still grabbing would be 5 or more by now
     assert devices.screen.thumbnails.grabs <= grabs + 1
     assert devices.screen.state is ScreenState.OFF
+
+
+def test_a_picker_deleted_without_closing_stops_the_thumbnails(
+    qtbot: Any, media: Make, show_windows: Any
+) -> None:
+    """As when its window is deleted under it: the device thread stops grabbing."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    show_windows()
+    devices = media()
+    picker = ScreenPicker(devices.screen)
+    picker.show()
+    qtbot.waitUntil(lambda: devices.screen.thumbnails.grabs >= 2, timeout=3000)
+    picker.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    grabs = devices.screen.thumbnails.grabs
+    qtbot.wait(1200)  # still grabbing would be 5 or more by now
+    assert devices.screen.thumbnails.grabs <= grabs + 1

@@ -21,7 +21,7 @@ What each platform gives (Qt 6.11's FFmpeg backend; ``docs/CALLS.md``,
   ``_NET_CLIENT_LIST``), grabbed with XShm — but Qt picks that grabber only
   when ``XDG_SESSION_TYPE`` says ``x11``; an X session started without a
   session manager (``startx``, Xvfb) leaves it unset and Qt falls back to
-  ``QScreen.grabWindow`` on its own thread, which costs 2.7 times the CPU.
+  ``QScreen.grabWindow`` on its own thread, which costs 2–2.5 times the CPU.
   :func:`prefer_x11_capture` sets the variable when the platform is ``xcb``
   and nothing set it.
 * **Windows, macOS**: screens and windows (macOS asks for the Screen
@@ -147,8 +147,9 @@ def prefer_x11_capture() -> bool:
     """On the ``xcb`` platform with ``XDG_SESSION_TYPE`` unset, set it to ``x11``.
 
     Qt's X11 grabber (XShm) is chosen only when that variable says ``x11``;
-    otherwise Qt grabs through ``QScreen.grabWindow`` (measured at 1920×1080:
-    29 % + 29 % of a core for the app and the X server, against 13 % + 9 %).
+    otherwise Qt grabs through ``QScreen.grabWindow`` (measured sharing
+    1920×1080 at 10 fps: 25 % + 24 % of a core for the app and the X server,
+    against 12 % + 8 %; docs/CALLS.md).
     Call on the GUI thread before a capture is made. Returns whether it set it.
     """
     app = QGuiApplication.instance()

@@ -60,6 +60,7 @@ class CallFeature(QObject):
             name=session.info.name or settings.display_name(),
             parent=self,
         )
+        window.set_media_devices(self.devices)  # Preferences → Audio & Video uses them
         self.service = CallService(session.socket, parent=self)
         want = MediaState(
             audio=settings.mic_on_at_join(),

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from conference_gui import __version__
 from conference_gui.domain.meeting import MeetingEnded
+from conference_gui.services.media.media_devices import MediaDevices
 from conference_gui.services.settings import RecentMeeting
 from conference_gui.services.socket_service import RequestError, SocketService
 from conference_gui.session import MeetingInfo, MeetingSession
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         self.end_box: QMessageBox | None = None
         self.about_box: QMessageBox | None = None
         self.preferences_dialog: PreferencesDialog | None = None
+        self._media_devices: MediaDevices | None = None
         #: Why the person is no longer in the meeting (the app then offers to rejoin).
         self.left_because: LeftBecause | None = None
         self.left_detail = ""
@@ -248,12 +250,29 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
 
+    def set_media_devices(self, devices: MediaDevices | None) -> None:
+        """The call's devices, for Preferences → Audio & Video (the call feature gives them)."""
+        self._media_devices = devices
+
     def show_preferences(self) -> None:
-        dialog = PreferencesDialog(self.settings, self)
+        if self.preferences_dialog is not None:
+            self.preferences_dialog.raise_()  # one at a time: two would fight over devices
+            return
+        dialog = PreferencesDialog(self.settings, self, devices=self._media_devices)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self.preferences_applied)
+        dialog.finished.connect(self._forget_preferences)
         self.preferences_dialog = dialog
         dialog.open()
+
+    def show_device_preferences(self) -> None:
+        """Preferences, open on the Audio & Video page."""
+        self.show_preferences()
+        if self.preferences_dialog is not None:
+            self.preferences_dialog.show_audio_video()
+
+    def _forget_preferences(self) -> None:
+        self.preferences_dialog = None
 
     def show_about(self) -> None:
         box = QMessageBox(self)

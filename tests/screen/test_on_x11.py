@@ -21,7 +21,7 @@ from tests.screen import xserver
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = sorted((Path(__file__).parent / "x11_cases").glob("case_*.py"))
-EXPECTED_PASSED = 10
+EXPECTED_PASSED = 11
 
 
 @pytest.fixture

@@ -93,7 +93,7 @@ async def shoot(url: str, out: Path) -> None:
     for w in (ann, carol):  # quiet: Bob speaks
         w.features["call"].devices.tone.set_sounding(False)
     await carol.features["participants"].controller.set_hand(True)
-    await asyncio.sleep(2.5)  # Bob has spoken long enough to be "speaking"
+    await asyncio.sleep(4.0)  # Bob has spoken long enough; the others have been quiet
     ann.grab().save(str(out / "main-window.png"))
 
     ann.features["call"].speaker_view_action.setChecked(True)

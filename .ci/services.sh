@@ -5,6 +5,7 @@
 #   xvfb, xdotool                              - screen share and window tests on a real X server
 #   janus                                      - the SFU tests (Janus Gateway, VideoRoom plugin)
 #   chromium                                   - a browser participant in a call
+#   socket.io-client 4 (npm, into /opt/conference-gui-js) - that participant's page
 #   iproute2                                   - the tests' private network namespace (ip link)
 #   Qt's X11 libraries (libxcb-icccm4, ...)     - the app's real window on Xvfb
 #   gcc                                        - builds a stub Qt plugin (tests/test_platform_check.py)
@@ -39,7 +40,27 @@ known_libs=$(ldconfig -p 2>/dev/null || true)
 for pair in "${x11_libs[@]}"; do
     grep -qF "${pair##*:} " <<< "$known_libs" || packages+=("${pair%%:*}")
 done
+
+# --- tests/browser: socket.io-client 4 from npm, outside the repo ---------------------
+# The browser participant page (tests/browser/page) loads the real socket.io-client
+# browser build. The tests run in a private network namespace (no registry), so it
+# is installed here, once, into a folder outside the repo (never node_modules in
+# git); tests/browser/harness.py looks there ($CONFERENCE_GUI_JS_PREFIX overrides).
+js_prefix="${CONFERENCE_GUI_JS_PREFIX:-/opt/conference-gui-js}"
+have_js_client() { [ -f "$js_prefix/node_modules/socket.io-client/dist/socket.io.min.js" ]; }
+install_js_client() {
+    have_js_client && return 0
+    echo "services.sh: installing socket.io-client@4 into $js_prefix"
+    mkdir -p "$js_prefix"
+    npm install --prefix "$js_prefix" --no-audit --no-fund --no-update-notifier \
+        socket.io-client@4
+    have_js_client
+}
+have npm || packages+=(nodejs npm)
+# --- end of tests/browser -------------------------------------------------------------
+
 if [ ${#packages[@]} -eq 0 ]; then
+    install_js_client  # tests/browser
     echo "services.sh: everything the tests need is installed"
     exit 0
 fi
@@ -62,4 +83,5 @@ if ! apt-get install -y --no-install-recommends "${packages[@]}"; then
     apt-get update
     apt-get install -y --no-install-recommends "${packages[@]}"
 fi
+install_js_client  # tests/browser
 have redis-server && have_postgres && have pulseaudio && have Xvfb && have janus && have chromium

@@ -196,6 +196,25 @@ class ChatHistory(ObservableRows[ChatEntry]):
         self._append(new)
         return len(new)
 
+    def prepend_older(self, messages: Iterable[ChatMessage]) -> int:
+        """Older history (``chat-history``, oldest first) above the first row, in one
+        insert; returns how many rows were new."""
+        new: list[ChatEntry] = []
+        seen: set[str] = set()
+        for m in messages:
+            if m.id in self._key_by_message or m.id in seen:
+                continue
+            seen.add(m.id)
+            new.append(self._entry_for(m))
+        if new:
+            self._insert_rows(0, new)
+            self._reindex()
+        return len(new)
+
+    def oldest_message_id(self) -> str | None:
+        """The id of the first row the server named (where older history continues)."""
+        return next((e.message_id for e in self._rows if e.message_id is not None), None)
+
     # -- internals ------------------------------------------------------------
     def _confirms_own(self, message: ChatMessage) -> bool:
         """If ``message`` is the broadcast of an own unconfirmed row, confirm that row."""

@@ -125,6 +125,8 @@ class JoinAck:
     chat: tuple[ChatMessage, ...] = ()
     #: This connection's part in the call (v2; a server without it: mesh, active).
     call: CallInfo = MESH_ACTIVE
+    #: Older chat than ``chat`` exists on the server (``chat-history`` fetches it).
+    chat_more: bool = False
 
     @classmethod
     def from_wire(cls, data: object) -> JoinAck:
@@ -136,7 +138,60 @@ class JoinAck:
             polls=tuple(Poll.of(p) for p in ack.polls),
             chat=tuple(ChatMessage.of(m) for m in ack.chat),
             call=call_of(ack.call),
+            chat_more=ack.chat_more,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ChatPage:
+    """An answer to ``chat-history``: older messages, oldest first, and whether there
+    are older ones still."""
+
+    messages: tuple[ChatMessage, ...]
+    more: bool
+
+    @classmethod
+    def from_wire(cls, data: object) -> ChatPage:
+        page = decode(data, wire.ChatHistoryAck)
+        return cls(tuple(ChatMessage.of(m) for m in page.messages), page.more)
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingEnded:
+    """The host ended the meeting for everyone (``meeting-ended``)."""
+
+    ended_by: Person
+    ended_at: datetime
+
+    @classmethod
+    def from_wire(cls, data: object) -> MeetingEnded:
+        event = decode(data, wire.MeetingEnded)
+        return cls(Person(event.ended_by.id, event.ended_by.name), parse_time(event.ended_at))
+
+
+#: The reactions of the wire contract, as people see them.
+REACTION_EMOJI: dict[str, str] = {
+    "thumbs-up": "👍", "clap": "👏", "laugh": "😂", "heart": "❤️", "party": "🎉",
+    "surprised": "😮",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """Someone reacted (``reaction``, an addition to the wire contract)."""
+
+    participant_id: str
+    reaction: str
+    sent_at: datetime
+
+    @property
+    def emoji(self) -> str:
+        return REACTION_EMOJI.get(self.reaction, "")
+
+    @classmethod
+    def from_wire(cls, data: object) -> Reaction:
+        event = decode(data, wire.ReactionEvent)
+        return cls(event.participant_id, event.reaction, parse_time(event.sent_at))
 
 
 @dataclass(frozen=True, slots=True)

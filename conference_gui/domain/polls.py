@@ -111,6 +111,11 @@ def may_vote(poll: Poll) -> bool:
     return not poll.closed and poll.my_vote is None
 
 
+def may_change_vote(poll: Poll) -> bool:
+    """A vote can be changed (``poll-vote`` again) until the poll closes."""
+    return not poll.closed
+
+
 class PollBook(ObservableRows[Poll]):
     """The meeting's polls, newest first; each keyed by id."""
 

@@ -20,7 +20,7 @@ from conference_gui.domain.chat import (
     UnreadCounter,
     clean_outgoing,
 )
-from conference_gui.domain.meeting import ChatMessage, JoinAck
+from conference_gui.domain.meeting import ChatMessage, ChatPage, JoinAck
 from conference_gui.domain.resources import Person
 from conference_gui.domain.wire import PayloadError
 from conference_gui.models.me import Me
@@ -99,11 +99,17 @@ class ChatController(QObject):
         unread_changed(int): messages from others not yet seen (the Chat badge).
         message_received(ChatEntry): a new message from someone else.
         error_message(str): a send failed, in words for the person.
+        older_available_changed(bool): whether the server has older messages than the
+            first row (the join ack carries only recent chat; :meth:`load_older`).
     """
 
     unread_changed = Signal(int)
     message_received = Signal(object)
     error_message = Signal(str)
+    older_available_changed = Signal(bool)
+
+    #: Messages fetched per :meth:`load_older`.
+    OLDER_PAGE = 50
 
     def __init__(
         self, socket: SocketService, model: ChatListModel, me: Me, parent: QObject | None = None
@@ -116,12 +122,52 @@ class ChatController(QObject):
         self._me = me
         self._unread = UnreadCounter()
         self._tasks = TaskKeeper("chat")
+        self._older = False
+        self._loading_older = False
         socket.joined.connect(self.on_socket_joined)
         socket.chat_message.connect(self.on_chat_message)
 
     @property
     def unread(self) -> int:
         return self._unread.count
+
+    @property
+    def has_older(self) -> bool:
+        return self._older
+
+    def _set_older(self, more: bool) -> None:
+        if more != self._older:
+            self._older = more
+            self.older_available_changed.emit(more)
+
+    async def load_older(self) -> int:
+        """Fetch the page of messages before the first row; returns how many were added."""
+        before = self.history.oldest_message_id()
+        if self._loading_older or not self._older or before is None:
+            return 0
+        self._loading_older = True
+        try:
+            ack = await self._socket.request(
+                "chat-history", {"before": before, "limit": self.OLDER_PAGE})
+            page = ChatPage.from_wire(ack)
+        except RequestError as exc:
+            self.error_message.emit(self.tr("Earlier messages not loaded: %s") % exc.message)
+            return 0
+        except PayloadError as exc:
+            log.warning("chat-history ack malformed: %s", exc)
+            return 0
+        finally:
+            self._loading_older = False
+        added = self.history.prepend_older(page.messages)
+        self._set_older(page.more)
+        return added
+
+    def request_older(self) -> None:
+        """:meth:`load_older` in the background (a button's slot)."""
+        self._tasks.spawn(self._load_older_quietly())
+
+    async def _load_older_quietly(self) -> None:
+        await self.load_older()
 
     # -- reading ------------------------------------------------------------------
     def set_reading(self, reading: bool) -> None:
@@ -133,6 +179,8 @@ class ChatController(QObject):
     def on_socket_joined(self, ack: JoinAck) -> None:
         # History the server replays is not "new": it does not count as unread.
         self.history.receive_history(ack.chat)
+        if not self._older or self.history.oldest_message_id() in {m.id for m in ack.chat}:
+            self._set_older(ack.chat_more)
 
     def on_chat_message(self, message: ChatMessage) -> None:
         entry = self.history.receive(message)

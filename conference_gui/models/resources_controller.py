@@ -19,9 +19,10 @@ from collections.abc import Coroutine, Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 
 from conference_gui.domain.meeting import JoinAck, Participant
+from conference_gui.domain.refusals import explain
 from conference_gui.domain.resources import (
     Outcome,
     ResourceDeleted,
@@ -31,7 +32,13 @@ from conference_gui.domain.resources import (
 from conference_gui.domain.units import format_size
 from conference_gui.models.me import Me
 from conference_gui.models.resource_model import ResourceListModel
-from conference_gui.services.http_client import ApiClient, ApiError, Cancelled, CancelToken
+from conference_gui.services.http_client import (
+    ApiClient,
+    ApiError,
+    Cancelled,
+    CancelToken,
+    acquire_or_cancel,
+)
 from conference_gui.services.socket_service import SocketService
 from conference_gui.tasks import TaskKeeper
 
@@ -80,6 +87,8 @@ class Transfer(QObject):
         self.cancel_token.cancel()
 
     def set_progress(self, done: int, total: int) -> None:
+        if self.finished:  # a late report from a worker after Cancel
+            return
         self.done, self.total = done, total or self.total
         self.state = TransferState.RUNNING
         self.changed.emit()
@@ -254,10 +263,12 @@ class ResourceController(QObject):
     async def _upload(self, path: Path, transfer: Transfer) -> None:
         if self._upload_slots is None:
             self._upload_slots = asyncio.Semaphore(MAX_PARALLEL_UPLOADS)
-        async with self._upload_slots:
-            if transfer.cancel_token.cancelled:
-                transfer.finish(TransferState.CANCELLED, self.tr("Cancelled"))
-                return
+        try:  # a queued upload can be cancelled while it waits for a slot
+            await acquire_or_cancel(self._upload_slots, transfer.cancel_token)
+        except Cancelled:
+            transfer.finish(TransferState.CANCELLED, self.tr("Cancelled"))
+            return
+        try:
             transfer.set_progress(0, transfer.total)
             try:
                 resource, revision = await self._api.upload(
@@ -277,6 +288,8 @@ class ResourceController(QObject):
             except Exception as exc:  # a bug: never leave the transfer "running" forever
                 transfer.finish(TransferState.FAILED, self.tr("Upload failed: %s") % exc)
                 raise  # logged and reported by the task keeper
+        finally:
+            self._upload_slots.release()
         # The server confirmed it: show it now, even if the socket event is slower.
         self._apply_now(ResourceUploaded(revision, resource))
         transfer.finish(TransferState.DONE)
@@ -353,7 +366,8 @@ class ResourceController(QObject):
         self.error_message.emit(self.tr("Something went wrong: %s") % exc)
 
     async def shutdown(self) -> None:
-        """Cancel what is running (window closing)."""
+        """Cancel what is running (window closing), transfers included."""
+        self._api.close()
         await self._tasks.shutdown()
 
 
@@ -372,18 +386,6 @@ def unique_path(folder: Path, name: str) -> Path:
 
 
 def _explain(exc: ApiError) -> str:
-    texts = {
-        "too_large": "the file is larger than the meeting accepts",
-        "empty_file": "the file is empty",
-        "unauthorized": "your sign-in was not accepted",
-        "token_expired": "your sign-in has expired; join the meeting again",
-        "forbidden": "you may not do that",
-        "not_found": "it no longer exists",
-        "unreachable": "the server cannot be reached",
-    }
-    detail = texts.get(exc.code)
-    if detail:
-        return detail
-    if exc.status >= 500:
-        return f"the server had a problem ({exc.status})"
-    return exc.message or exc.code
+    """The words for a failed REST call (one table for the client: domain.refusals)."""
+    return QCoreApplication.translate("ResourceController",
+                                      explain(exc.code, exc.message, exc.status))

@@ -273,6 +273,8 @@ class ResourceUploaded(_Wire, frozen=True, kw_only=True):
 class ResourceDeleted(_Wire, frozen=True, kw_only=True):
     resource_id: Id
     revision: Revision
+    #: who deleted it (an addition: docs/WIRE.md); null from older servers
+    deleted_by: Person | None = None
 
 
 class ParticipantEvent(_Wire, frozen=True, kw_only=True):
@@ -304,6 +306,30 @@ class SignalEvent(_Wire, frozen=True, kw_only=True):
 
 class CallMoved(_Wire, frozen=True, kw_only=True):
     call: Call
+
+
+#: The reactions a participant can send (names, not free text: a reaction is not chat).
+REACTIONS = ("thumbs-up", "clap", "laugh", "heart", "party", "surprised")
+Reaction = Literal["thumbs-up", "clap", "laugh", "heart", "party", "surprised"]
+
+
+class ReactionSend(_Wire, frozen=True, kw_only=True):
+    """``reaction`` (an addition): shown briefly over the sender's tile everywhere."""
+
+    reaction: Reaction
+
+
+class ReactionEvent(_Wire, frozen=True, kw_only=True):
+    participant_id: Id
+    reaction: Reaction
+    sent_at: str
+
+
+class MeetingEnded(_Wire, frozen=True, kw_only=True):
+    """(addition) The host ended the meeting for everyone; its files are deleted."""
+
+    ended_by: Person
+    ended_at: Timestamp
 
 
 # --- Socket.IO: the SFU (docs/WIRE.md, "The SFU") -----------------------------------
@@ -384,6 +410,8 @@ CLIENT_EVENTS: dict[str, type[Struct]] = {
     "media-state": MediaState,
     "call-claim": Empty,
     "chat-history": ChatHistory,
+    "end-meeting": Empty,
+    "reaction": ReactionSend,
     "sfu-publish": SfuPublish,
     "sfu-subscribe": SfuSubscribe,
     "sfu-answer": SfuAnswer,
@@ -404,6 +432,8 @@ SERVER_EVENTS: dict[str, type[Struct]] = {
     "poll-closed": PollEvent,
     "signal": SignalEvent,
     "call-moved": CallMoved,
+    "meeting-ended": MeetingEnded,
+    "reaction": ReactionEvent,
     "call-mode": CallModeEvent,
     "sfu-published": SfuPublisherEvent,
     "sfu-unpublished": SfuPublisherEvent,
@@ -422,6 +452,8 @@ CLIENT_ACKS: dict[str, type[Struct]] = {
     "media-state": Ok,
     "call-claim": CallAck,
     "chat-history": ChatHistoryAck,
+    "end-meeting": Ok,
+    "reaction": Ok,
     "sfu-publish": SfuPublishAck,
     "sfu-subscribe": SfuSubscribeAck,
     "sfu-answer": Ok,

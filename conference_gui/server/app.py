@@ -16,6 +16,7 @@ from .bridge import NAMESPACE, SocketBridge
 from .cluster import redis_manager, start_listening, stop_listening
 from .config import ServerConfig
 from .context import ServerContext
+from .cors import cors_middleware
 from .errors import error_middleware
 from .events import EventBus, ParticipantLeft
 from .meeting import MeetingRegistry
@@ -93,15 +94,24 @@ def build_app(config: ServerConfig) -> web.Application:
         resources=ResourceService(storage, blobs, bus),
     )
 
-    app = web.Application(client_max_size=MAX_JSON_BODY, middlewares=[error_middleware])
+    # CORS outermost, so that error answers (made by error_middleware) carry it too.
+    app = web.Application(client_max_size=MAX_JSON_BODY,
+                          middlewares=[cors_middleware, error_middleware])
     manager = None
     if config.redis_url:
         try:
             manager = redis_manager(config.redis_url)
         except ValueError as exc:
             raise UnsupportedConfig(str(exc)) from None
+    # Browsers are participants too (SPEC section 2), and their page comes from
+    # another origin than this server. Any origin may connect (the WebSocket
+    # transport never checked one); answering with CORS headers lets the
+    # default HTTP long-polling transport of socket.io-client work as well. No
+    # credentials: the token travels in ``auth``/the query, never in a cookie,
+    # so a foreign page gains nothing it did not bring itself.
     sio = VideoServer(
-        async_mode="aiohttp", cors_allowed_origins=[], logger=False, engineio_logger=False,
+        async_mode="aiohttp", cors_allowed_origins="*", cors_credentials=False,
+        logger=False, engineio_logger=False,
         client_manager=manager,
         max_http_buffer_size=config.max_socket_message_kb * 1024,
         ping_interval=config.ping_interval, ping_timeout=config.ping_timeout,

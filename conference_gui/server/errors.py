@@ -57,6 +57,11 @@ class ApiError(Exception):
         return error_body(self.code, self.message)
 
 
+def ended_error() -> ApiError:
+    """What every request about a meeting its host ended gets."""
+    return ApiError(410, "ended", "The host ended this meeting")
+
+
 def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 

@@ -33,6 +33,8 @@ class ResourceDeleted:
     session_id: str
     resource_id: str
     revision: int
+    #: (user id, name) of who deleted it, for the others' "Ann removed notes.txt"
+    deleted_by: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +100,30 @@ class CallMoved:
     call: wire.Call  # the ``call`` object of the join ack, as it is now for that socket
 
 
+@dataclass(frozen=True, slots=True)
+class MeetingEnded:
+    """The host ended the meeting for everyone."""
+
+    session_id: str
+    ended_by_id: str
+    ended_by_name: str
+    ended_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionSent:
+    """Someone reacted (thumbs up, clap, …): shown briefly over their tile."""
+
+    session_id: str
+    participant_id: str
+    reaction: wire.Reaction
+    sent_at: str
+
+
 DomainEvent = (
     ResourceUploaded | ResourceDeleted | ParticipantJoined | ParticipantUpdated
     | ParticipantLeft | ChatPosted | PollCreated | PollUpdated | PollClosed | SignalRelayed
-    | CallMoved
+    | CallMoved | MeetingEnded | ReactionSent
 )
 Subscriber = Callable[[DomainEvent], Awaitable[None]]
 

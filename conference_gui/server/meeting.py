@@ -237,16 +237,17 @@ class Meeting:
         except KeyError:
             raise ApiError(404, "not_found", "No such poll") from None
 
-    def vote(self, voter: Identity, poll_id: str, option: int) -> Poll:
+    def vote(self, voter: Identity, poll_id: str, option: int) -> tuple[Poll, bool]:
+        """Vote, or change one's vote, until the poll closes; ``True`` if anything changed."""
         poll = self.poll(poll_id)
         if poll.closed:
             raise ApiError(409, "poll_closed", "The poll is closed")
-        if voter.user_id in poll.votes:
-            raise ApiError(409, "already_voted", "You have already voted in this poll")
         if not 0 <= option < len(poll.options):
             raise ApiError(422, "invalid", f"option must be 0..{len(poll.options) - 1}")
+        if poll.votes.get(voter.user_id) == option:
+            return poll, False
         poll.votes[voter.user_id] = option
-        return poll
+        return poll, True
 
     def drop_connections(self, prefix: str) -> tuple[list[str], list[CallMove]]:
         """Forget every connection whose key starts with ``prefix`` (a dead node's);
@@ -343,6 +344,10 @@ class MeetingRegistry:
                           ) -> tuple[list[ChatMessage], bool]:
         """Older chat (``chat-history``): see :meth:`Meeting.chat_before`."""
         return self.get(session_id).chat_before(before, limit)
+
+    async def end(self, session_id: str) -> None:
+        """Forget an ended meeting's live state (PostgreSQL: ``end_session`` deleted it)."""
+        self._meetings.pop(session_id, None)
 
     def attach(self, on_left: Callable[[str, str], Awaitable[None]],
                on_evicted: Callable[[], Awaitable[None]],

@@ -38,7 +38,7 @@ from .storage import ResourceListing, ResourceRecord, SessionNotFound, SessionRe
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: sessions.ended_at
 #: First key of our advisory locks (the second is the hashed session id / 0 for the schema).
 _LOCK_SPACE = 0x636F  # "co"
 _POOL_MIN, _POOL_MAX = 1, 10
@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     created_at TEXT NOT NULL,
     revision BIGINT NOT NULL DEFAULT 0
 );
+ALTER TABLE sessions ADD COLUMN IF NOT EXISTS ended_at TEXT;
 CREATE TABLE IF NOT EXISTS resources (
     id TEXT PRIMARY KEY,
     session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
@@ -208,7 +209,8 @@ class PostgresStorage:
     async def get_session(self, session_id: str) -> SessionRecord | None:
         async with self._conn() as conn:
             cur = await conn.execute(
-                "SELECT id, title, invite, created_at FROM sessions WHERE id = %s", (session_id,)
+                "SELECT id, title, invite, created_at, ended_at FROM sessions WHERE id = %s",
+                (session_id,),
             )
             row = await cur.fetchone()
         return SessionRecord(*row) if row else None
@@ -272,6 +274,20 @@ class PostgresStorage:
         async with self._conn() as conn:
             cur = await conn.execute("SELECT id FROM resources")
             return {row[0] for row in await cur.fetchall()}
+
+    async def end_session(self, session_id: str, ended_at: str) -> list[str] | None:
+        async with self._conn() as conn, conn.transaction():
+            cur = await conn.execute(
+                "UPDATE sessions SET ended_at = %s WHERE id = %s AND ended_at IS NULL",
+                (ended_at, session_id))
+            if cur.rowcount != 1:
+                return None
+            cur = await conn.execute(
+                "DELETE FROM resources WHERE session_id = %s RETURNING id", (session_id,))
+            ids = [row[0] for row in await cur.fetchall()]
+            await conn.execute("DELETE FROM meetings WHERE session_id = %s", (session_id,))
+            await conn.execute("DELETE FROM chat_messages WHERE session_id = %s", (session_id,))
+            return ids
 
     async def delete_resource(self, session_id: str, resource_id: str) -> int | None:
         async with self._conn() as conn, conn.transaction():

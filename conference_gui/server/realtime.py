@@ -8,6 +8,7 @@ them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -22,18 +23,21 @@ from conference_gui import protocol as wire
 from .auth import Identity
 from .bridge import NAMESPACE, session_room
 from .context import ServerContext
-from .errors import ApiError, error_body
+from .errors import ApiError, ended_error, error_body
 from .events import (
     CallMoved,
     ChatPosted,
+    MeetingEnded,
     ParticipantJoined,
     ParticipantLeft,
     ParticipantUpdated,
     PollClosed,
     PollCreated,
     PollUpdated,
+    ReactionSent,
     SignalRelayed,
 )
+from .ids import utc_now_iso
 from .limits import RateLimiter
 from .meeting import CallMove, ChatMessage, Media
 from .names import clean_display_name, clean_text, has_visible
@@ -113,12 +117,17 @@ class VideoNamespace(socketio.AsyncNamespace):
             "media-state": self.on_media_state,
             "call-claim": self.on_call_claim,
             "chat-history": self.on_chat_history,
+            "end-meeting": self.on_end_meeting,
+            "reaction": self.on_reaction,
             "sfu-publish": self.on_sfu_publish,
             "sfu-subscribe": self.on_sfu_subscribe,
             "sfu-answer": self.on_sfu_answer,
             "sfu-unsubscribe": self.on_sfu_unsubscribe,
             "sfu-leave": self.on_sfu_leave,
         }
+        #: sessions this node knows are ended (their events are refused at once)
+        self._ended: set[str] = set()
+        self._closing: set[asyncio.Task[None]] = set()
         assert set(self._events) | {"join-session"} == set(wire.CLIENT_EVENTS)
 
     # --- dispatch -------------------------------------------------------------
@@ -173,6 +182,8 @@ class VideoNamespace(socketio.AsyncNamespace):
         state = await self._state(sid)
         if state is None or not state.joined:
             raise ApiError(409, "not_joined", "Send join-session first")
+        if state.identity.session_id in self._ended:
+            raise ended_error()
         return state
 
     async def _set_hand(self, session_id: str, user_id: str, raised: bool) -> None:
@@ -198,6 +209,9 @@ class VideoNamespace(socketio.AsyncNamespace):
             None, identity.user_id
         ):
             raise ConnectRefused("unauthorized", "The token does not open this session")
+        session = await self._ctx.storage.get_session(identity.session_id)
+        if session is not None and session.ended_at is not None:
+            raise ConnectRefused("ended", "The host ended this meeting")
         who = (identity.session_id, identity.user_id)
         limit = self._ctx.config.connections_per_user
         if self._connections.get(who, 0) >= limit:
@@ -221,6 +235,11 @@ class VideoNamespace(socketio.AsyncNamespace):
         if not state.joined:
             return
         session_id, user_id = state.identity.session_id, state.identity.user_id
+        if session_id in self._ended:
+            return  # its live state is gone with it
+        session = await self._ctx.storage.get_session(session_id)
+        if session is None or session.ended_at is not None:  # ended on another node
+            return
         async with self._ctx.meetings.edit(session_id) as meeting:
             left, move = meeting.disconnect(user_id, state.key)
         await self.sfu.leave(state.key)
@@ -271,8 +290,12 @@ class VideoNamespace(socketio.AsyncNamespace):
         identity = state.identity
         if requested != identity.session_id:
             raise ApiError(403, "forbidden", "The token does not open that session")
-        if await self._ctx.storage.get_session(identity.session_id) is None:
+        session = await self._ctx.storage.get_session(identity.session_id)
+        if session is None:
             raise ApiError(404, "not_found", "No such session")
+        if session.ended_at is not None:
+            self._ended.add(session.id)
+            raise ended_error()
         meetings = self._ctx.meetings
         move: CallMove | None = None
         if not state.joined:
@@ -336,6 +359,42 @@ class VideoNamespace(socketio.AsyncNamespace):
             state.identity.session_id, body.before, body.limit)
         return wire.ChatHistoryAck(messages=[chat_wire(m) for m in messages], more=more)
 
+    async def on_end_meeting(self, state: SocketState, body: wire.Empty) -> wire.Ok:
+        """The host ends the meeting for everyone: ``meeting-ended`` to all, their
+        connections closed, the meeting's files deleted, later joins refused (410)."""
+        identity = state.identity
+        if not identity.is_host:
+            raise ApiError(403, "forbidden", "Only the host can end the meeting")
+        session_id = identity.session_id
+        ended_at = utc_now_iso()
+        async with self._ctx.meetings.view(session_id) as meeting:  # who to disconnect
+            keys = [key for p in meeting.participants.values() for key in p.connections]
+        removed = await self._ctx.storage.end_session(session_id, ended_at)
+        if removed is None:
+            raise ended_error()
+        self._ended.add(session_id)
+        await self._ctx.meetings.end(session_id)
+        await self._ctx.bus.publish(
+            MeetingEnded(session_id, identity.user_id, identity.name, ended_at))
+        for resource_id in removed:
+            await self._ctx.blobs.remove(resource_id)
+        # Everyone's connection is closed once the event had time to arrive (with Redis
+        # it comes back to this node through Redis too), the caller's after its ack.
+        task = asyncio.ensure_future(self._close_all(
+            [self._ctx.meetings.socket_id(key) for key in keys]))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+        log.info("meeting %s ended by its host; %d file(s) deleted", session_id, len(removed))
+        return wire.Ok()
+
+    async def _close_all(self, socket_ids: list[str], delay: float = 1.0) -> None:
+        await asyncio.sleep(delay)
+        for socket_id in socket_ids:
+            try:  # a socket on another node is closed by that node (Redis)
+                await self.server.disconnect(socket_id, namespace=NAMESPACE)
+            except Exception:
+                log.warning("could not close connection %s", socket_id, exc_info=True)
+
     async def on_raise_hand(self, state: SocketState, body: wire.RaiseHand) -> wire.Ok:
         await self._set_hand(state.identity.session_id, state.identity.user_id, body.raised)
         return wire.Ok()
@@ -379,8 +438,10 @@ class VideoNamespace(socketio.AsyncNamespace):
         poll_id, option = body.poll_id, body.option
         session_id = state.identity.session_id
         async with self._ctx.meetings.edit(session_id) as meeting:
-            poll = meeting.vote(state.identity, poll_id, option).snapshot()
-        await self._ctx.bus.publish(PollUpdated(session_id, poll))
+            poll, changed = meeting.vote(state.identity, poll_id, option)
+            poll = poll.snapshot()
+        if changed:  # the same vote again is acknowledged without an event
+            await self._ctx.bus.publish(PollUpdated(session_id, poll))
         return wire.PollAck(poll=poll_wire(poll, state.identity.user_id))
 
     async def on_poll_close(self, state: SocketState, body: wire.PollClose) -> wire.PollAck:
@@ -432,6 +493,14 @@ class VideoNamespace(socketio.AsyncNamespace):
         # when nothing changed: a client that re-announces after a reconnect is
         # answered the same way as one announcing a change.
         await self._ctx.bus.publish(ParticipantUpdated(session_id, participant))
+        return wire.Ok()
+
+    async def on_reaction(self, state: SocketState, body: wire.ReactionSend) -> wire.Ok:
+        """A reaction goes to everyone in the meeting (the sender included)."""
+        session_id = state.identity.session_id
+        await self._ctx.bus.publish(
+            ReactionSent(session_id, state.identity.user_id, body.reaction, utc_now_iso())
+        )
         return wire.Ok()
 
     async def on_call_claim(self, state: SocketState, body: wire.Empty) -> wire.CallAck:

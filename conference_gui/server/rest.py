@@ -17,7 +17,7 @@ from conference_gui import protocol as wire
 
 from .auth import Identity, Role, bearer_token
 from .context import ServerContext
-from .errors import ApiError
+from .errors import ApiError, ended_error
 from .ids import new_id, new_invite, utc_now_iso
 from .limits import RateLimiter, per_minute
 from .names import clean_display_name, clean_title, content_disposition
@@ -68,6 +68,16 @@ class RestApi:
         identity = self._ctx.tokens.verify(bearer_token(request.headers.get("Authorization")))
         if identity.session_id != request.match_info["sid"]:
             raise ApiError(403, "forbidden", "This token does not open that session")
+        return identity
+
+    async def _live(self, request: web.Request) -> Identity:
+        """:meth:`_identity` of a session that exists (404) and was not ended (410)."""
+        identity = self._identity(request)
+        session = await self._ctx.storage.get_session(identity.session_id)
+        if session is None:
+            raise ApiError(404, "not_found", "No such session")
+        if session.ended_at is not None:
+            raise ended_error()
         return identity
 
     async def _body(self, request: web.Request) -> bytes:
@@ -134,12 +144,14 @@ class RestApi:
         if not hmac.compare_digest(body.invite.encode(), session.invite.encode()):
             self._invite_failures.allow(client)
             raise ApiError(403, "forbidden", "The invite code is not valid for this session")
+        if session.ended_at is not None:
+            raise ended_error()
         identity, token = self._identity_for(session, name, "participant")
         return answer(wire.SessionJoined(session=session_wire(session),
                                          user_id=identity.user_id, token=token))
 
     async def list_resources(self, request: web.Request) -> web.Response:
-        identity = self._identity(request)
+        identity = await self._live(request)
         try:
             listing = await self._ctx.storage.list_resources(identity.session_id)
         except SessionNotFound:
@@ -149,9 +161,7 @@ class RestApi:
             resources=[resource_wire(r) for r in listing.resources]))
 
     async def upload_resource(self, request: web.Request) -> web.Response:
-        identity = self._identity(request)
-        if await self._ctx.storage.get_session(identity.session_id) is None:
-            raise ApiError(404, "not_found", "No such session")
+        identity = await self._live(request)
         config = self._ctx.config
         with self._uploads.slot(identity.session_id, identity.user_id) as ticket:
             used_meeting, used_total = await self._ctx.storage.usage(identity.session_id)
@@ -169,7 +179,7 @@ class RestApi:
                       status=201)
 
     async def download_resource(self, request: web.Request) -> web.StreamResponse:
-        identity = self._identity(request)
+        identity = await self._live(request)
         resource = await self._ctx.resources.get(identity.session_id, request.match_info["rid"])
         path = self._ctx.blobs.path(resource.id)
         if not await asyncio.to_thread(path.is_file):  # listed, but its bytes are gone
@@ -181,6 +191,6 @@ class RestApi:
         })
 
     async def delete_resource(self, request: web.Request) -> web.Response:
-        identity = self._identity(request)
+        identity = await self._live(request)
         revision = await self._ctx.resources.delete(identity, request.match_info["rid"])
         return answer(wire.RevisionAnswer(revision=revision))

@@ -22,7 +22,7 @@ from typing import Protocol, TypeVar
 T = TypeVar("T")
 
 DB_FILE = "conference.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: sessions.ended_at (the host ended the meeting)
 
 
 class SessionNotFound(LookupError):
@@ -35,6 +35,8 @@ class SessionRecord:
     title: str
     invite: str
     created_at: str
+    #: when the host ended the meeting for everyone (its files are gone then)
+    ended_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,11 @@ class Storage(Protocol):
         """The ids of every resource (the orphan sweep at start)."""
         ...
 
+    async def end_session(self, session_id: str, ended_at: str) -> list[str] | None:
+        """Mark the session ended and delete its resource rows, atomically; returns the
+        deleted resources' ids, or ``None`` if it was ended already (or is unknown)."""
+        ...
+
     def ordered(self, session_id: str) -> AbstractAsyncContextManager[None]:
         """Hold this while changing a session's resources *and* publishing the change.
 
@@ -110,7 +117,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     title TEXT NOT NULL,
     invite TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    revision INTEGER NOT NULL DEFAULT 0
+    revision INTEGER NOT NULL DEFAULT 0,
+    ended_at TEXT
 );
 CREATE TABLE IF NOT EXISTS resources (
     id TEXT PRIMARY KEY,
@@ -174,6 +182,9 @@ class SqliteStorage:
                     f"{self._path} has schema {version}; this server knows {SCHEMA_VERSION}"
                 )
             conn.executescript(_SCHEMA)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
+            if "ended_at" not in columns:  # a schema 1 database
+                conn.execute("ALTER TABLE sessions ADD COLUMN ended_at TEXT")
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
             conn.close()
@@ -202,7 +213,8 @@ class SqliteStorage:
     async def get_session(self, session_id: str) -> SessionRecord | None:
         def run(conn: sqlite3.Connection) -> SessionRecord | None:
             row = conn.execute(
-                "SELECT id, title, invite, created_at FROM sessions WHERE id = ?", (session_id,)
+                "SELECT id, title, invite, created_at, ended_at FROM sessions WHERE id = ?",
+                (session_id,),
             ).fetchone()
             return SessionRecord(*row) if row else None
 
@@ -262,6 +274,21 @@ class SqliteStorage:
     async def resource_ids(self) -> set[str]:
         return await self._call(
             lambda conn: {row[0] for row in conn.execute("SELECT id FROM resources")})
+
+    async def end_session(self, session_id: str, ended_at: str) -> list[str] | None:
+        def run(conn: sqlite3.Connection) -> list[str] | None:
+            with _transaction(conn):
+                ended = conn.execute(
+                    "UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
+                    (ended_at, session_id)).rowcount
+                if not ended:
+                    return None
+                ids = [row[0] for row in conn.execute(
+                    "SELECT id FROM resources WHERE session_id = ?", (session_id,))]
+                conn.execute("DELETE FROM resources WHERE session_id = ?", (session_id,))
+                return ids
+
+        return await self._call(run)
 
     async def delete_resource(self, session_id: str, resource_id: str) -> int | None:
         def run(conn: sqlite3.Connection) -> int | None:

@@ -15,6 +15,8 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +33,14 @@ from conference_gui.services.socket_service import RequestError, SocketService
 from conference_gui.tasks import TaskKeeper
 
 log = logging.getLogger(__name__)
+
+#: Signals kept while the window has not yet taken part in the call (its join ack
+#: not handled yet), and how old they may be when it does. The server sends
+#: ``participant-joined`` to everyone before the joiner gets its ack, and an
+#: offerer that answers that event at once (a browser does, within milliseconds)
+#: gets its offer to us before our ack: dropped, it would never be answered.
+EARLY_SIGNALS = 64
+EARLY_SIGNAL_AGE = 10.0
 
 
 class _EngineRelay(QObject):
@@ -92,6 +102,7 @@ class CallService(QObject):
         self._tasks = TaskKeeper("call-signaling")
         self._joined = False
         self._started = False
+        self._early: deque[tuple[float, SignalMessage]] = deque(maxlen=EARLY_SIGNALS)
         self._gui_loop: asyncio.AbstractEventLoop | None = None
         socket.signal_received.connect(self._on_signal)
         socket.sfu_published.connect(self._engine.sfu_published)
@@ -118,6 +129,12 @@ class CallService(QObject):
         self.start()
         self._joined = True
         self._engine.join(me, others)
+        early = list(self._early)
+        self._early.clear()
+        now = time.monotonic()
+        for received, message in early:  # after join: the engine knows who it is
+            if now - received <= EARLY_SIGNAL_AGE:
+                self._engine.handle_signal(message.sender_id, message.data)
 
     def peer_joined(self, pid: str) -> None:
         if self._joined:
@@ -127,6 +144,7 @@ class CallService(QObject):
         self._engine.peer_left(pid)
 
     def leave(self) -> None:
+        self._early.clear()
         if self._joined:
             self._joined = False
             self._engine.leave()
@@ -153,6 +171,7 @@ class CallService(QObject):
         self._engine.set_playback(playback)
 
     def set_screen(self, slot: FrameSlot | None) -> None:
+        self.start()  # a command posted before the engine runs would be dropped
         self._engine.set_screen(slot)
 
     def remote_slot(self, pid: str, source: str) -> FrameSlot:
@@ -168,6 +187,9 @@ class CallService(QObject):
     def _on_signal(self, message: SignalMessage) -> None:
         if self._joined:
             self._engine.handle_signal(message.sender_id, message.data)
+        else:  # before our join ack is handled: kept for join() (EARLY_SIGNALS)
+            log.debug("signal from %s before the call's join: kept", message.sender_id)
+            self._early.append((time.monotonic(), message))
 
     def _send_signal(self, to: str, data: object) -> None:
         if isinstance(data, dict):

@@ -1,7 +1,13 @@
 """REST calls of the wire contract, run off the GUI thread.
 
 ``requests`` blocks, so every call runs in an executor and the GUI thread only
-awaits the result. Uploads stream from disk with requests-toolbelt's encoder
+awaits the result. Two lanes: control calls (list, delete, join, info) run on
+the window's executor; transfers (uploads, downloads, previews) on a pool of
+their own, at most :data:`MAX_DOWNLOADS` downloads at once, so a refetch or a
+delete never waits behind a slow transfer. A transfer can be cancelled at any
+time, also while it waits for a slot or for a server that has stopped
+answering: its socket is shut down from the GUI thread, and the awaiting
+coroutine returns at once. Uploads stream from disk with requests-toolbelt's encoder
 (plain ``files=`` would read the whole file into memory); downloads stream to
 a temporary file beside the target. Progress is throttled in the worker and
 handed to the loop, so a person sees at most ~10 updates a second.
@@ -18,12 +24,13 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from requests_toolbelt.multipart.encoder import MultipartEncoder, MultipartEncoderMonitor
 
@@ -38,6 +45,14 @@ Progress = Callable[[int, int], None]
 
 CHUNK = 256 * 1024
 PROGRESS_INTERVAL = 0.1  # seconds between progress reports
+#: Downloads (and previews) received at once; more wait for a slot.
+MAX_DOWNLOADS = 4
+#: Threads of the transfer lane: the uploads the resources controller runs at once
+#: (3) plus MAX_DOWNLOADS, and one to spare.
+TRANSFER_WORKERS = 8
+#: How long an upload waits for the server's answer once the body is sent (or for
+#: the server to take more of the body); a silent server ends the upload after it.
+UPLOAD_READ_TIMEOUT = 60.0
 
 
 class ApiError(Exception):
@@ -76,17 +91,94 @@ class ServerInfo:
 
 
 class CancelToken:
-    """Set from the GUI thread, read by the worker between chunks."""
+    """Set from the GUI thread; read by the worker between chunks, and it shuts down the
+    transfer's socket, so a worker blocked on a silent server wakes at once."""
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._sockets: list[Any] = []
+        self._waiters: list[asyncio.Future[None]] = []
 
     def cancel(self) -> None:
         self._event.set()
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+            waiters, self._waiters = self._waiters, []
+        for sock in sockets:
+            _shutdown(sock)
+        for waiter in waiters:
+            loop = waiter.get_loop()
+            loop.call_soon_threadsafe(_resolve, waiter)
 
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()
+
+    def attach(self, sock: Any) -> None:
+        """The socket a worker opened for this transfer (called on the worker's thread)."""
+        with self._lock:
+            if not self._event.is_set():
+                self._sockets.append(sock)
+                return
+        _shutdown(sock)
+
+    def detach_all(self) -> None:
+        with self._lock:
+            self._sockets.clear()
+
+    async def wait(self) -> None:
+        """Returns once the transfer is cancelled."""
+        if self.cancelled:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        with self._lock:
+            self._waiters.append(waiter)
+        if self.cancelled:
+            _resolve(waiter)
+        await waiter
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def _shutdown(sock: Any) -> None:
+    import socket
+
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+#: The cancel token of the transfer running on this worker thread.
+_current = threading.local()
+
+
+class _TrackedHTTPConnection(urllib3.connection.HTTPConnection):
+    """Hands its socket to the current transfer's cancel token."""
+
+    def connect(self) -> None:
+        super().connect()
+        token: CancelToken | None = getattr(_current, "cancel", None)
+        if token is not None and self.sock is not None:
+            token.attach(self.sock)
+
+
+class _TrackedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        token: CancelToken | None = getattr(_current, "cancel", None)
+        if token is not None and self.sock is not None:
+            token.attach(self.sock)
+
+
+class _TrackedPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _TrackedHTTPConnection
+
+
+class _TrackedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _TrackedHTTPSConnection
 
 
 class _Throttle:
@@ -119,19 +211,80 @@ class _ChunkedBodyAdapter(HTTPAdapter):
     ) -> None:
         pool_kwargs.setdefault("blocksize", CHUNK)
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        # Transfers hand their sockets to their cancel token (see CancelToken).
+        self.poolmanager.pool_classes_by_scheme = {"http": _TrackedPool,
+                                                   "https": _TrackedHTTPSPool}
 
 
 class ApiClient:
-    """The meeting's REST client; one per window, sharing the window's executor."""
+    """The meeting's REST client; one per window. Control calls run on the window's
+    ``executor``; transfers on a lane of their own (see the module docstring)."""
 
     def __init__(
-        self, server_url: str, token: str | None, executor: Executor, *, timeout: float = 15.0
+        self, server_url: str, token: str | None, executor: Executor, *, timeout: float = 15.0,
+        upload_read_timeout: float = UPLOAD_READ_TIMEOUT,
     ) -> None:
         self.server_url = server_url.rstrip("/")
         self._token = token
         self._executor = executor
         self._timeout = timeout
+        self._upload_read_timeout = upload_read_timeout
         self._local = threading.local()
+        self._transfers: ThreadPoolExecutor | None = None
+        self._download_slots: asyncio.Semaphore | None = None
+        self._running: set[CancelToken] = set()
+
+    # -- the transfer lane -------------------------------------------------
+    def _transfer_pool(self) -> ThreadPoolExecutor:
+        if self._transfers is None:
+            self._transfers = ThreadPoolExecutor(TRANSFER_WORKERS,
+                                                 thread_name_prefix="http-transfer")
+        return self._transfers
+
+    async def _transfer(self, fn: Callable[[], T], cancel: CancelToken) -> T:
+        """Run ``fn`` on the transfer lane; returns at once (Cancelled) when cancelled."""
+        if cancel.cancelled:
+            raise Cancelled()
+
+        def work() -> T:
+            _current.cancel = cancel
+            try:
+                return fn()
+            finally:
+                _current.cancel = None
+                cancel.detach_all()
+
+        self._running.add(cancel)
+        future = asyncio.get_running_loop().run_in_executor(self._transfer_pool(), work)
+        cancelled = asyncio.ensure_future(cancel.wait())
+        racing: list[asyncio.Future[Any]] = [future, cancelled]
+        try:
+            await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the awaiting task was cancelled (window closing)
+            cancel.cancel()
+            future.add_done_callback(_retrieve)
+            raise
+        finally:
+            self._running.discard(cancel)
+            cancelled.cancel()
+        if future.done():
+            return future.result()
+        future.add_done_callback(_retrieve)  # the worker ends on its own, soon
+        raise Cancelled()
+
+    async def _download_slot(self, cancel: CancelToken) -> None:
+        """Wait for one of MAX_DOWNLOADS slots (cancellable while waiting)."""
+        if self._download_slots is None:
+            self._download_slots = asyncio.Semaphore(MAX_DOWNLOADS)
+        await acquire_or_cancel(self._download_slots, cancel)
+
+    def close(self) -> None:
+        """Cancel every transfer and let the transfer lane's threads go (window closing)."""
+        for token in list(self._running):
+            token.cancel()
+        if self._transfers is not None:
+            self._transfers.shutdown(wait=False, cancel_futures=True)
+            self._transfers = None
 
     # -- plumbing ---------------------------------------------------------
     def _session(self) -> requests.Session:
@@ -227,7 +380,8 @@ class ApiClient:
         """Stream ``path`` as multipart field ``file``; never holds the file in memory."""
         throttle = _Throttle(asyncio.get_running_loop(), progress)
         cancel = cancel or CancelToken()
-        data = await self._run(lambda: self._upload_blocking(session_id, path, throttle, cancel))
+        data = await self._transfer(
+            lambda: self._upload_blocking(session_id, path, throttle, cancel), cancel)
         try:
             stored = decode(data, wire.ResourceStored)
             return Resource.of(stored.resource), stored.revision
@@ -262,12 +416,13 @@ class ApiClient:
             monitor = MultipartEncoderMonitor(encoder, on_read)
             headers = {**self._headers(), "Content-Type": monitor.content_type}
             try:
-                resp = self._session().post(
-                    f"{self.server_url}/api/sessions/{session_id}/resources",
-                    data=monitor,
-                    headers=headers,
-                    timeout=(self._timeout, None),
-                )
+                with _transfer_session() as http:
+                    resp = http.post(
+                        f"{self.server_url}/api/sessions/{session_id}/resources",
+                        data=monitor,
+                        headers=headers,
+                        timeout=(self._timeout, self._upload_read_timeout),
+                    )
             except Cancelled:
                 raise
             except requests.RequestException as exc:
@@ -295,9 +450,14 @@ class ApiClient:
         """Stream the bytes to ``target`` (via a partial file renamed at the end)."""
         throttle = _Throttle(asyncio.get_running_loop(), progress)
         cancel = cancel or CancelToken()
-        return await self._run(
-            lambda: self._download_blocking(session_id, resource_id, target, throttle, cancel)
-        )
+        await self._download_slot(cancel)
+        try:
+            return await self._transfer(
+                lambda: self._download_blocking(session_id, resource_id, target, throttle,
+                                                cancel), cancel)
+        finally:
+            assert self._download_slots is not None
+            self._download_slots.release()
 
     def _download_blocking(
         self,
@@ -310,7 +470,7 @@ class ApiClient:
         url = f"{self.server_url}/api/sessions/{session_id}/resources/{resource_id}/content"
         partial = target.with_name(target.name + ".part")
         try:
-            with self._session().get(
+            with _transfer_session() as http, http.get(
                 url, headers=self._headers(), stream=True, timeout=self._timeout
             ) as resp:
                 if resp.status_code != 200:
@@ -328,14 +488,53 @@ class ApiClient:
             throttle(done, total, final=True)
             return target
         except requests.RequestException as exc:
+            if cancel.cancelled:
+                raise Cancelled() from exc
             raise _network_error(exc) from exc
         except OSError as exc:
+            if cancel.cancelled:
+                raise Cancelled() from exc
             raise ApiError(
                 0, "disk", f"Cannot save “{target.name}”: {exc.strerror or exc}"
             ) from exc
         finally:
             with contextlib.suppress(FileNotFoundError):
                 partial.unlink()
+
+
+def _transfer_session() -> requests.Session:
+    """A session of its own for one transfer: its connection is new, so its socket is
+    handed to the transfer's cancel token (pooled connections would not be)."""
+    session = requests.Session()
+    session.mount("http://", _ChunkedBodyAdapter())
+    session.mount("https://", _ChunkedBodyAdapter())
+    return session
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # a cancelled transfer's worker error is expected; not logged
+
+
+async def acquire_or_cancel(slots: asyncio.Semaphore, cancel: CancelToken) -> None:
+    """Acquire a slot, or raise Cancelled as soon as the transfer is cancelled."""
+    if cancel.cancelled:
+        raise Cancelled()
+    acquire = asyncio.ensure_future(slots.acquire())
+    cancelled = asyncio.ensure_future(cancel.wait())
+    racing: list[asyncio.Future[Any]] = [acquire, cancelled]
+    try:
+        await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        cancelled.cancel()
+        if not acquire.done():
+            acquire.cancel()
+    if acquire.done() and not acquire.cancelled():
+        if cancel.cancelled:
+            slots.release()
+            raise Cancelled()
+        return
+    raise Cancelled()
 
 
 def _answer(resp: requests.Response) -> dict[str, Any]:

@@ -31,11 +31,14 @@ from conference_gui.domain.call import CallInfo, MediaState
 from conference_gui.domain.meeting import (
     ChatMessage,
     JoinAck,
+    MeetingEnded,
     Participant,
     Poll,
+    Reaction,
     SignalMessage,
     call_of,
 )
+from conference_gui.domain.refusals import explain, sentence
 from conference_gui.domain.resources import ResourceDeleted, ResourceUploaded
 from conference_gui.domain.wire import PayloadError, decode
 
@@ -62,7 +65,7 @@ class RequestError(Exception):
 
 
 # Codes after which retrying cannot help: the server will keep saying no.
-_FATAL_CODES = {"unauthorized", "token_expired", "forbidden", "not_found"}
+_FATAL_CODES = {"unauthorized", "token_expired", "forbidden", "not_found", "ended"}
 
 
 class SocketService(QObject):
@@ -79,6 +82,9 @@ class SocketService(QObject):
         signal_received(SignalMessage): a WebRTC signal addressed to us.
         call_moved(CallInfo): this window's part in the call changed (``active`` false:
             the call is now in another window of the same user; true: it is back here).
+        reaction_received(Reaction): someone reacted (thumbs up, clap, ...).
+        meeting_ended(MeetingEnded): the host ended the meeting for everyone; the server
+            closes the connection and refuses to reconnect it (code ``ended``).
         call_mode_changed(wire.CallModeEvent): the call goes through the SFU or peer to peer.
         sfu_published(str) / sfu_unpublished(str): a participant's media is (no longer)
             on the SFU (docs/WIRE.md, "The SFU").
@@ -98,6 +104,8 @@ class SocketService(QObject):
     poll_closed = Signal(object)
     signal_received = Signal(object)
     call_moved = Signal(object)
+    meeting_ended = Signal(object)
+    reaction_received = Signal(object)
     call_mode_changed = Signal(object)
     sfu_published = Signal(str)
     sfu_unpublished = Signal(str)
@@ -311,6 +319,26 @@ class SocketService(QObject):
         """
         await self.request("media-state", media.to_wire())
 
+    async def send_reaction(self, reaction: str) -> None:
+        """React (one of :data:`conference_gui.domain.meeting.REACTION_EMOJI`'s names)."""
+        await self.request("reaction", {"reaction": reaction})
+
+    async def end_meeting(self) -> None:
+        """End the meeting for everyone (host only; else RequestError ``forbidden``).
+
+        Everyone, this window included, then gets :attr:`meeting_ended`.
+        """
+        await self.request("end-meeting", {})
+
+    async def vote(self, poll_id: str, option: int) -> Poll:
+        """Vote, or change one's vote, until the poll closes; the answer's ``my_vote``
+        is the vote that counts now."""
+        ack = await self.request("poll-vote", {"pollId": poll_id, "option": option})
+        try:
+            return _poll(ack)
+        except PayloadError as exc:
+            raise RequestError("bad_ack", f"poll-vote answered badly: {exc}") from exc
+
     async def claim_call(self) -> CallInfo:
         """Move this user's call into this window ("Use this window")."""
         ack = await self.request("call-claim", {})
@@ -337,6 +365,8 @@ class SocketService(QObject):
             "poll-closed": (_poll, self.poll_closed),
             "signal": (SignalMessage.from_wire, self.signal_received),
             "call-moved": (_call_moved, self.call_moved),
+            "meeting-ended": (MeetingEnded.from_wire, self.meeting_ended),
+            "reaction": (Reaction.from_wire, self.reaction_received),
             "call-mode": (_call_mode, self.call_mode_changed),
             "sfu-published": (_sfu_publisher, self.sfu_published),
             "sfu-unpublished": (_sfu_publisher, self.sfu_unpublished),
@@ -419,16 +449,14 @@ def _raise_ack_error(ack: object) -> None:
         raise RequestError(str(err.get("code", "error")), str(err.get("message", "request failed")))
 
 
+#: At connect, two codes mean something more particular than the general table says.
+_AT_CONNECT = {
+    "forbidden": "This sign-in belongs to another meeting.",
+    "not_found": "This meeting no longer exists.",
+}
+
+
 def _human(code: str, message: str) -> str:
-    """Turn a refusal into words a participant can act on."""
-    texts = {
-        "unauthorized": "The meeting did not accept your sign-in (invalid token).",
-        "token_expired": "Your sign-in has expired. Join the meeting again.",
-        "forbidden": "This sign-in belongs to another meeting.",
-        "not_found": "This meeting no longer exists.",
-        "unreachable": "Cannot reach the server.",
-        "timeout": "The server did not answer in time.",
-        "not_in_call": "You are in this call in another window.",
-    }
-    text = texts.get(code)
-    return QCoreApplication.translate("SocketService", text) if text else (message or code)
+    """Turn a refusal into words a participant can act on (one table: domain.refusals)."""
+    text = _AT_CONNECT.get(code) or sentence(explain(code, message))
+    return QCoreApplication.translate("SocketService", text)

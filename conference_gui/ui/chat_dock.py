@@ -395,9 +395,9 @@ class ChatInput(QPlainTextEdit):
         super().__init__(parent)
         self.setObjectName("chatInput")
         self.setTabChangesFocus(True)
-        self.setPlaceholderText(
-            self.tr("Message everyone — Enter to send, Shift+Enter for a new line")
-        )
+        # Short enough for a narrow dock; the keys are in the tooltip.
+        self.setPlaceholderText(self.tr("Message everyone"))
+        self.setToolTip(self.tr("Enter sends, Shift+Enter starts a new line"))
         self.setAccessibleName(self.tr("Chat message"))
         fm = QFontMetrics(self.font())
         frame = 2 * (self.frameWidth() + int(self.document().documentMargin()))
@@ -435,6 +435,15 @@ class ChatDock(QDockWidget):
         self._controller = controller
 
         body = QWidget(self)
+        # The join ack carries recent chat only; older messages come on demand.
+        self.older_button = QToolButton(body)
+        self.older_button.setObjectName("chatOlderButton")
+        self.older_button.setText(self.tr("Show earlier messages"))
+        self.older_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.older_button.setAutoRaise(True)
+        self.older_button.clicked.connect(controller.request_older)
+        self.older_button.setVisible(controller.has_older)
+        controller.older_available_changed.connect(self.older_button.setVisible)
         self.view = ChatListView(body)
         self.view.setModel(model)
         self.view.chat_delegate.retry_clicked.connect(controller.retry)
@@ -464,6 +473,7 @@ class ChatDock(QDockWidget):
         row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
         lay = QVBoxLayout(body)
         lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.older_button, 0, Qt.AlignmentFlag.AlignHCenter)
         lay.addWidget(self.view, 1)
         lay.addWidget(self.problem)
         lay.addLayout(row)

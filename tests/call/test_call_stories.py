@@ -116,8 +116,8 @@ def test_ann_and_bob_see_and_hear_each_other(
             assert tile(w, me).property("isSelf") and not tile(w, other).property("isSelf")
         # Pictures keep coming, and they are Bob's picture: not black, not frozen.
         before = frames(ann, b)
-        await asyncio.sleep(1.0)
-        assert frames(ann, b) - before > 15  # ~30 fps sent; the GUI paints what arrives
+        await until(lambda: frames(ann, b) - before > 15, timeout=5,
+                    what="~30 fps sent; the GUI paints what arrives")
         first = tile(ann, b).grab().toImage()
         await asyncio.sleep(0.3)
         second = tile(ann, b).grab().toImage()
@@ -240,9 +240,10 @@ def test_media_keeps_flowing_while_the_server_restarts(
         await until(lambda: not ann.socket.is_ready and not bob.socket.is_ready, timeout=20)
         # The peer connections do not need the server: pictures and sound go on.
         during = frames(ann, b), frames(bob, a)
-        await asyncio.sleep(1.5)
-        assert frames(ann, b) > during[0] + 20 and frames(bob, a) > during[1] + 20
-        assert tile(ann, b).property("audioLevel") > 0.05
+        await until(lambda: frames(ann, b) > during[0] + 20 and frames(bob, a) > during[1] + 20,
+                    timeout=10, what="pictures go on without the server")
+        await until(lambda: tile(ann, b).property("audioLevel") > 0.05, timeout=5)
+        assert not ann.socket.is_ready  # still without the server
         again = await asyncio.to_thread(ServerProcess, data, first.port)
         servers.append(again)
         back = time.monotonic()
@@ -309,9 +310,9 @@ def test_a_peer_sending_garbage_does_not_break_the_call(
         else:
             await until(lambda: not mallory.sio.connected, timeout=5, what="Mallory dropped")
         before = frames(ann, b), frames(bob, a)
-        await asyncio.sleep(1.5)
-        assert frames(ann, b) > before[0] + 20 and frames(bob, a) > before[1] + 20
-        assert tile(ann, b).property("audioLevel") > 0.05
+        await until(lambda: frames(ann, b) > before[0] + 20 and frames(bob, a) > before[1] + 20,
+                    timeout=10, what="pictures keep coming both ways")
+        await until(lambda: tile(ann, b).property("audioLevel") > 0.05, timeout=5)
         await mallory.close()
 
     aloop.run(story(), timeout=60)

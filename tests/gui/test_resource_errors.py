@@ -103,8 +103,12 @@ def test_forged_token_shows_a_human_error_in_the_status(
     status = win.findChild(QLabel, "connectionStatus")
 
     async def story() -> None:
-        await until(lambda: win.socket.state.value == "error", what="error state")
-        assert "invalid token" in status.text() or "sign-in" in status.text(), status.text()
+        # A refused sign-in is final: the window says why and closes, and the app
+        # offers "You were disconnected from …" with the same words (ui/left_screen.py).
+        await until(lambda: win.left_because is not None, what="the meeting refused us")
+        said = win.left_detail
+        assert "invalid token" in said or "sign-in" in said, said
+        assert status.text() == said or "sign-in" in status.text() or not win.isVisible()
         assert not win.features["resources"].dock.upload_button.isEnabled()
 
     aloop.run(story())

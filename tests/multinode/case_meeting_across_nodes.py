@@ -51,7 +51,11 @@ def test_presence_hands_polls_chat_and_signals_span_nodes(cluster: Cluster) -> N
             voted = await b_bob.call("poll-vote", {"pollId": poll["id"], "option": 1})
             assert voted["poll"]["options"][1]["votes"] == 1 and voted["poll"]["myVote"] == 1
             again = await b_bob.call("poll-vote", {"pollId": poll["id"], "option": 0})
-            assert again["error"]["code"] == "already_voted"
+            assert again["poll"]["myVote"] == 0  # changed, from node B
+            await a_ann.wait_for("poll-updated", lambda d: d["poll"]["options"][0]["votes"] == 1)
+            back = await b_bob.call("poll-vote", {"pollId": poll["id"], "option": 1})
+            assert back["poll"]["myVote"] == 1
+            assert [o["votes"] for o in back["poll"]["options"]] == [0, 1]
             refused = await b_bob.call("poll-close", {"pollId": poll["id"]})
             assert refused["error"]["code"] == "forbidden"
             closed = await a_ann.call("poll-close", {"pollId": poll["id"]})
@@ -251,19 +255,62 @@ def test_meeting_document_round_trip() -> None:
     assert again.polls[poll.id].tally() == [0, 1]
 
 
-def test_the_join_ack_carries_the_last_200_chat_messages_oldest_first(cluster: Cluster) -> None:
+def test_the_join_ack_carries_recent_chat_and_older_chat_comes_page_by_page(
+    cluster: Cluster, database_url: str
+) -> None:
     api_a, api_b = cluster.api(cluster.a), cluster.api(cluster.b)
     ann = api_a.create(name="Ann")
     bob = api_b.join(ann, name="Bob")
+    # A long history, written straight into the shared table (posting it would take
+    # minutes under the chat rate limit).
+    with psycopg.connect(database_url) as conn:
+        for i in range(200):
+            conn.execute(
+                "INSERT INTO chat_messages (session_id, id, sender_id, sender_name, text, "
+                "sent_at) VALUES (%s, %s, %s, 'Ann', %s, '2026-11-25T21:00:00.000Z')",
+                (ann.session_id, f"old{i:04d}", ann.user_id, f"m{i}"))
 
     async def story() -> None:
         async with Peer(cluster.a.url, ann) as a_ann, Peer(cluster.b.url, bob) as b_bob:
             await a_ann.join()
             await b_bob.join()
-            for i in range(205):
+            for i in range(200, 210):
                 peer = a_ann if i % 2 else b_bob
                 assert "message" in await peer.call("chat-message", {"text": f"m{i}"})
-            chat = (await a_ann.join())["chat"]
-            assert [m["text"] for m in chat] == [f"m{i}" for i in range(5, 205)]
+            ack = await a_ann.join()
+            texts = [m["text"] for m in ack["chat"]]
+            assert texts == [f"m{i}" for i in range(160, 210)] and ack["chatMore"] is True
+            before, more = ack["chat"][0]["id"], True
+            while more:  # through the other node
+                page = await b_bob.call("chat-history", {"before": before, "limit": 64})
+                texts[:0] = [m["text"] for m in page["messages"]]
+                before, more = page["messages"][0]["id"], page["more"]
+            assert texts == [f"m{i}" for i in range(210)]
+
+    asyncio.run(story())
+
+
+def test_the_host_on_one_node_ends_the_meeting_for_people_on_the_other(
+    cluster: Cluster
+) -> None:
+    api_a, api_b = cluster.api(cluster.a), cluster.api(cluster.b)
+    ann = api_a.create(name="Ann")
+    bob = api_b.join(ann, name="Bob")
+    api_b.upload_ok(bob, "b.txt", b"bob's")
+
+    async def story() -> None:
+        async with Peer(cluster.a.url, ann) as a_ann, Peer(cluster.b.url, bob) as b_bob:
+            await a_ann.join()
+            await b_bob.join()
+            assert await a_ann.call("end-meeting", {}) == {"ok": True}
+            ended = await b_bob.wait_for("meeting-ended")
+            assert ended["endedBy"]["id"] == ann.user_id
+            deadline = time.monotonic() + 10
+            while b_bob.sio.connected and time.monotonic() < deadline:  # closed by node B
+                await asyncio.sleep(0.05)
+            assert not b_bob.sio.connected
+        assert list((cluster.data_dir / "files").iterdir()) == []
+        r = api_b.listing(bob)
+        assert (r.status_code, r.json()["error"]["code"]) == (410, "ended")
 
     asyncio.run(story())

@@ -16,7 +16,7 @@ import pytest
 
 from conference_gui.server.app import UnsupportedConfig, make_storage
 from conference_gui.server.config import ServerConfig
-from conference_gui.server.pg_storage import PostgresStorage, redact
+from conference_gui.server.pg_storage import SCHEMA_VERSION, PostgresStorage, redact
 from conference_gui.server.storage import (
     ResourceRecord,
     SessionNotFound,
@@ -154,7 +154,7 @@ def test_nodes_starting_together_create_the_schema_once(database_url: str) -> No
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
             "SELECT value FROM conference_meta WHERE key = 'schema_version'").fetchone()
-        assert row == ("1",)
+        assert row == (str(SCHEMA_VERSION),)
         conn.execute("UPDATE conference_meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(RuntimeError, match="schema 99"):
         asyncio.run(PostgresStorage(database_url).open())

@@ -61,6 +61,9 @@ def test_concurrent_uploads_through_both_nodes_get_gapless_unique_revisions(
     api_a, api_b = cluster.api(cluster.a), cluster.api(cluster.b)
     ann = api_a.create(name="Ann")
     bob = api_b.join(ann, name="Bob")
+    # Four people, so that no one sends more than the 4 uploads one person may at once.
+    senders = [(api_a, ann), (api_b, bob), (api_a, api_a.join(ann, name="Carol")),
+               (api_b, api_b.join(ann, name="Dan"))]
 
     def upload(job: tuple[int, Any, Any]) -> int:
         i, api, who = job
@@ -71,7 +74,7 @@ def test_concurrent_uploads_through_both_nodes_get_gapless_unique_revisions(
         async with Peer(cluster.a.url, ann) as on_a, Peer(cluster.b.url, bob) as on_b:
             await on_a.join()
             await on_b.join()
-            jobs = [(i, api_a, ann) if i % 2 else (i, api_b, bob) for i in range(2 * per_node)]
+            jobs = [(i, *senders[i % 4]) for i in range(2 * per_node)]
             with ThreadPoolExecutor(workers) as pool:
                 revisions = await asyncio.get_running_loop().run_in_executor(
                     None, lambda: list(pool.map(upload, jobs)))

@@ -27,7 +27,7 @@ from tests.server.support import NS, Api, Peer
 from tests.server.support import Member as SMember
 
 from .conftest import Hooks, ServerProcess, figure
-from .support import server_state, status_text
+from .support import server_state
 
 # --- the token matrix -----------------------------------------------------------------
 
@@ -258,8 +258,9 @@ def test_an_expiring_token_is_explained_to_the_person(
         await until(lambda: transfer.finished)
         assert any("expired" in m for m in seen), seen
         await asyncio.to_thread(hooks.drop, win.socket.sid)
-        await until(lambda: win.socket.state.value == "error", timeout=20)
-        assert "expired" in status_text(win).lower(), status_text(win)
+        # Final: the window closes and the app says why ("You were disconnected …").
+        await until(lambda: win.left_because is not None, timeout=20)
+        assert "expired" in win.left_detail.lower(), win.left_detail
 
     aloop.run(story())
     assert server_state(hmeeting) == (0, [])
@@ -295,7 +296,7 @@ def test_the_secret_and_tokens_never_reach_the_logs(
     bad_win = windows(meeting, bad)
 
     async def story() -> None:
-        await until(lambda: win.socket.is_ready and bad_win.socket.state.value == "error")
+        await until(lambda: win.socket.is_ready and bad_win.left_because is not None)
         meeting.upload(meeting.host, "a.txt", b"a")
         requests.get(
             f"{proc.url}/api/sessions/{meeting.session_id}/resources",

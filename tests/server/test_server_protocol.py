@@ -56,6 +56,9 @@ def test_every_ack_and_event_is_its_declared_type(api: Api) -> None:
             await b.wait_for("resource-deleted")
             await b.wait_for("poll-closed")
             await ann.wait_for("participant-left")
+            acks.append(("chat-history", await ann.call("chat-history", {"limit": 5})))
+            acks.append(("end-meeting", await ann.call("end-meeting", {})))
+            await b.wait_for("meeting-ended")
             for event, ack in acks:
                 assert "error" not in ack, (event, ack)
                 _check(wire.CLIENT_ACKS[event], ack)

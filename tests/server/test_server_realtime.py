@@ -152,6 +152,8 @@ EVENTS = {
     "signal": {"to": "x", "data": {}},
     "media-state": {"audio": True, "video": False, "screen": False},
     "call-claim": {},
+    "chat-history": {"before": None, "limit": 10},
+    "end-meeting": {},
 }
 
 
@@ -185,6 +187,8 @@ def test_malformed_payloads_get_error_acks(api: Api, event: str) -> None:
                         {"audio": True, "video": False}, {"audio": "on", "video": False,
                                                           "screen": False}, {}],
         "call-claim": [],
+        "chat-history": [{"before": 1}, {"limit": 0}, {"limit": 101}, {"limit": "5"}],
+        "end-meeting": [],
     }
 
     async def main() -> None:
@@ -333,8 +337,17 @@ def test_poll_lifecycle_and_rules(api: Api) -> None:
             assert updated["poll"]["options"] == [{"text": "Pizza", "votes": 0},
                                                   {"text": "Sushi", "votes": 1}]
             assert "myVote" not in updated["poll"]
-            assert _error(await e.call("poll-vote", {"pollId": pid, "option": 0})
-                          ) == "already_voted"
+            # A vote can be changed until the poll closes; the ack says the current one.
+            changed = await e.call("poll-vote", {"pollId": pid, "option": 0})
+            assert changed["poll"]["myVote"] == 0
+            assert [o["votes"] for o in changed["poll"]["options"]] == [1, 0]
+            await ann.wait_for("poll-updated", lambda d: d["poll"]["options"][0]["votes"] == 1)
+            same = await e.call("poll-vote", {"pollId": pid, "option": 0})  # no change, no event
+            assert same["poll"]["myVote"] == 0
+            assert (await e.call("poll-vote", {"pollId": pid, "option": 1}))["poll"]["myVote"] == 1
+            await ann.wait_for("poll-updated",
+                               lambda d: [o["votes"] for o in d["poll"]["options"]] == [0, 1])
+            assert len(ann.received("poll-updated")) == 3
             assert _error(await ann.call("poll-vote", {"pollId": pid, "option": 2})) == "invalid"
             assert _error(await ann.call("poll-vote", {"pollId": pid, "option": -1})) == "invalid"
             assert _error(await ann.call("poll-vote", {"pollId": "nope", "option": 0})

@@ -58,9 +58,12 @@ HANDOVER_GRACE = 2.5
 #: Seconds the publisher stays after our last subscription went: the others may still
 #: be waiting for their mesh pictures of us.
 LEAVE_GRACE = 5.0
-#: Seconds after the new path connected to wait for its first picture (a camera may
-#: be off) before counting on sound alone.
-PICTURE_WAIT = 3.0
+#: Seconds after the new path connected to wait for its pictures (a camera may be
+#: off) before counting on sound alone.
+PICTURE_WAIT = 4.0
+#: Pictures the new path must have brought before the old one may go: the first one
+#: only says the path works, these that it keeps up.
+STEADY_PICTURES = 15
 #: Seconds before a failed publisher or subscription is tried again.
 RETRY_DELAY = 2.0
 #: A person announced as publishing may not be listed by Janus at once: tries, interval.
@@ -129,10 +132,12 @@ class _Subscription:
     link: PeerLink | None = None
     subscription: str | None = None
     connected_at: float | None = None
-    #: when the first picture came through this subscription
+    #: when the first picture came through this subscription, and how many came
     pictured_at: float | None = None
-    #: back to the mesh: when the first mesh picture came from this person
+    pictures: int = 0
+    #: back to the mesh: when the first mesh picture came from this person, how many
     mesh_pictured_at: float | None = None
+    mesh_pictures: int = 0
     #: subscriptions refused so far (not publishing yet)
     attempts: int = 0
     retiring: asyncio.Task[None] | None = None
@@ -361,6 +366,7 @@ class SfuSession:
                 return
             old, sub.link, sub.subscription = sub.link, link, subscription
             sub.connected_at = sub.pictured_at = None
+            sub.pictures = 0
             if old is not None:
                 await old.close()
         except SfuRefused as exc:
@@ -384,6 +390,7 @@ class SfuSession:
             self._changed()
 
     def _sfu_picture(self, sub: _Subscription, source: Source) -> None:
+        sub.pictures += 1
         if sub.pictured_at is None:
             sub.pictured_at = time.monotonic()
             log.info("sfu: first picture from %s through the SFU", sub.pid)
@@ -393,8 +400,10 @@ class SfuSession:
         """A picture came over the mesh from ``pid`` (called for every one: cheap)."""
         if self._subs and self.mode == "mesh":
             sub = self._subs.get(pid)
-            if sub is not None and sub.mesh_pictured_at is None:
-                sub.mesh_pictured_at = time.monotonic()
+            if sub is not None:
+                sub.mesh_pictures += 1
+                if sub.mesh_pictured_at is None:
+                    sub.mesh_pictured_at = time.monotonic()
 
     def _subscription_state(self, sub: _Subscription, link: PeerLink) -> None:
         if sub.link is not link:
@@ -444,7 +453,7 @@ class SfuSession:
         self._tasks.spawn(self._close_mesh_later(sub, link), f"retire-mesh {pid}")
 
     async def _close_mesh_later(self, sub: _Subscription, link: PeerLink) -> None:
-        await _first(lambda: sub.pictured_at is not None, PICTURE_WAIT)
+        await _first(lambda: sub.pictures >= STEADY_PICTURES, PICTURE_WAIT)
         await asyncio.sleep(HANDOVER_GRACE)
         if self.mode == "sfu" and self._subs.get(sub.pid) is sub:
             log.info("sfu: closing the mesh connection to %s", sub.pid)
@@ -458,11 +467,13 @@ class SfuSession:
         sub.retiring = self._tasks.spawn(self._end_subscription_later(sub), f"retire {sub.pid}")
 
     async def _end_subscription_later(self, sub: _Subscription) -> None:
-        await _first(lambda: sub.mesh_pictured_at is not None, PICTURE_WAIT)
+        sub.mesh_pictures = 0
+        await _first(lambda: sub.mesh_pictures >= STEADY_PICTURES, PICTURE_WAIT)
         await asyncio.sleep(HANDOVER_GRACE)
         if self.mode != "mesh" or self._subs.get(sub.pid) is not sub:
             return
         del self._subs[sub.pid]
+        log.info("sfu: the mesh brings %s now; subscription closed", sub.pid)
         await self._close_subscription(sub, tell=True)
         self._changed()
         self._leave_when_done()

@@ -221,6 +221,8 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--switches", type=int, default=3)
+    parser.add_argument("--only-switch", action="store_true",
+                        help="measure only the switches (no 4-person calls)")
     args = parser.parse_args()
     private_network()
     folder = Path(tempfile.mkdtemp(prefix="bench-sfu-"))
@@ -230,6 +232,11 @@ def main() -> None:
     print(f"# mesh against SFU, {args.people} people, 640x480@30 fake cameras; {conditions()}")
     try:
         janus_idle = rss_mb(janus.pid) if janus.pid else 0.0
+        if args.only_switch:
+            switches = [switch_once(sfu_server.url) for _ in range(args.switches)]
+            for s_, m_ in switches:
+                print(f"longest freeze: mesh -> SFU {s_:.3f} s, SFU -> mesh {m_:.3f} s")
+            return
         with call(mesh_server.url, args.people, "Mesh") as clients:
             wait(lambda: seeing(clients, "mesh"), 120, "everyone in the mesh")
             time.sleep(5)

@@ -57,13 +57,15 @@ log = logging.getLogger(__name__)
 HANDOVER_GRACE = 2.5
 #: Seconds the publisher stays after our last subscription went: the others may still
 #: be waiting for their mesh pictures of us.
-LEAVE_GRACE = 5.0
+LEAVE_GRACE = 10.0
 #: Seconds after the new path connected to wait for its pictures (a camera may be
 #: off) before counting on sound alone.
 PICTURE_WAIT = 4.0
 #: Pictures the new path must have brought before the old one may go: the first one
 #: only says the path works, these that it keeps up.
 STEADY_PICTURES = 15
+#: The longest the old path is kept waiting for the new one's pictures.
+HANDOVER_MAX_WAIT = 15.0
 #: Seconds before a failed publisher or subscription is tried again.
 RETRY_DELAY = 2.0
 #: A person announced as publishing may not be listed by Janus at once: tries, interval.
@@ -453,11 +455,26 @@ class SfuSession:
         self._tasks.spawn(self._close_mesh_later(sub, link), f"retire-mesh {pid}")
 
     async def _close_mesh_later(self, sub: _Subscription, link: PeerLink) -> None:
-        await _first(lambda: sub.pictures >= STEADY_PICTURES, PICTURE_WAIT)
+        await self._new_path_ready(sub.pid, lambda: sub.pictures)
         await asyncio.sleep(HANDOVER_GRACE)
         if self.mode == "sfu" and self._subs.get(sub.pid) is sub:
             log.info("sfu: closing the mesh connection to %s", sub.pid)
             self._host.close_mesh_quietly(sub.pid, link)
+
+    async def _new_path_ready(self, pid: str, pictures: Callable[[], int]) -> None:
+        """Until the new path to ``pid`` brought :data:`STEADY_PICTURES` pictures; after
+        :data:`PICTURE_WAIT` s, one is enough, and none when no path brings any (camera
+        off); never longer than :data:`HANDOVER_MAX_WAIT` s."""
+        start = time.monotonic()
+        remote = self._host.remote_of(pid)
+        while True:
+            count = pictures()
+            waited = time.monotonic() - start
+            if count >= STEADY_PICTURES or waited >= HANDOVER_MAX_WAIT:
+                return
+            if waited >= PICTURE_WAIT and (count > 0 or not remote.receiving["camera"]):
+                return
+            await asyncio.sleep(0.05)
 
     def _retire_subscription(self, sub: _Subscription) -> None:
         if sub.retiring is not None:
@@ -468,7 +485,7 @@ class SfuSession:
 
     async def _end_subscription_later(self, sub: _Subscription) -> None:
         sub.mesh_pictures = 0
-        await _first(lambda: sub.mesh_pictures >= STEADY_PICTURES, PICTURE_WAIT)
+        await self._new_path_ready(sub.pid, lambda: sub.mesh_pictures)
         await asyncio.sleep(HANDOVER_GRACE)
         if self.mode != "mesh" or self._subs.get(sub.pid) is not sub:
             return
@@ -588,12 +605,6 @@ class SfuSession:
         except Exception as exc:
             raise SfuRefused(getattr(exc, "code", "error"), str(exc)) from exc
 
-
-async def _first(condition: Callable[[], bool], timeout: float) -> None:
-    """Wait until ``condition()`` holds, at most ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
 
 
 def _placeholder_tracks() -> list[MediaStreamTrack]:

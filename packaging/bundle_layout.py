@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import os
 import shutil
+import struct
+import subprocess
 import tomllib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,8 +60,8 @@ EXCLUDED_MODULES: tuple[str, ...] = (
     "PyQt5",
     "PyQt6",
     "PySide2",
-    # Qt modules we do not use (we use QtCore, QtGui, QtWidgets, QtSvg).
-    "PySide6.QtNetwork",
+    # Qt modules we do not use (we use QtCore, QtGui, QtWidgets, QtSvg and QtMultimedia;
+    # QtMultimedia's binding imports QtNetwork, so that one comes along).
     "PySide6.QtQml",
     "PySide6.QtQuick",
     "PySide6.QtQuickWidgets",
@@ -78,7 +82,6 @@ EXCLUDED_MODULES: tuple[str, ...] = (
     "PySide6.QtXml",
     "PySide6.QtWebEngineCore",
     "PySide6.QtWebEngineWidgets",
-    "PySide6.QtMultimedia",
     "PySide6.QtMultimediaWidgets",
     "PySide6.Qt3DCore",
     # Optional back ends of python-socketio/engineio that the embedded server does
@@ -108,9 +111,9 @@ EXCLUDED_MODULES: tuple[str, ...] = (
     "psycopg_pool",
     "psycopg2",
     "asyncpg",
-    # PyJWT needs cryptography only for RSA/EC keys; the server signs with HS256
-    # (and urllib3 only for its deprecated pyOpenSSL shim). Several MB if installed.
-    "cryptography",
+    # YAML: msgspec.yaml and numpy.__config__ import it only when asked to; the
+    # app reads and writes no YAML (2.7 MB with its C extension).
+    "yaml",
     # Standard library and tooling the app does not need at run time.
     "test",
     "tkinter",
@@ -296,6 +299,157 @@ def prune(
         gone = entry[0] in removed_names or (entry[2] == "SYMLINK" and entry[1] in removed_names)
         (removed if gone else kept).append(entry)
     return kept, removed
+
+
+# --- stripping -------------------------------------------------------------------
+# PyInstaller's COLLECT(strip=True) runs binutils' strip on every collected
+# library. That breaks libraries that auditwheel repaired with patchelf (the
+# manylinux wheels of numpy, PyAV, cryptography, ...): patchelf appends load
+# segments that no section covers, strip drops or shifts their bytes, and the
+# loader refuses the result ("ELF load command address/offset not
+# page-aligned"; numpy's OpenBLAS was the first to fail). So the spec strips
+# itself: only files that carry symbols, and a stripped copy is used only if
+# its load segments are exactly the original's; otherwise the original goes in.
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSegment:
+    """One ``PT_LOAD`` program header of an ELF file."""
+
+    offset: int
+    vaddr: int
+    filesz: int
+    memsz: int
+    flags: int
+    align: int
+
+
+@dataclass(frozen=True, slots=True)
+class ElfInfo:
+    segments: tuple[LoadSegment, ...]
+    sections: frozenset[str]
+
+    @property
+    def has_symbols(self) -> bool:
+        """A symbol table or debug info that strip would remove."""
+        return ".symtab" in self.sections or any(s.startswith(".debug_") for s in self.sections)
+
+
+_PT_LOAD = 1
+
+
+def read_elf(path: Path) -> ElfInfo | None:
+    """Load segments and section names of a 64-bit little-endian ELF file (None otherwise)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    if len(data) < 64 or data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return None
+    try:
+        phoff, shoff = struct.unpack_from("<QQ", data, 0x20)
+        phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from("<HHHHH", data, 0x36)
+        segments = []
+        for i in range(phnum):
+            p_type, p_flags, p_offset, p_vaddr, _paddr, p_filesz, p_memsz, p_align = (
+                struct.unpack_from("<IIQQQQQQ", data, phoff + i * phentsize)
+            )
+            if p_type == _PT_LOAD:
+                segments.append(LoadSegment(p_offset, p_vaddr, p_filesz, p_memsz, p_flags, p_align))
+        names: set[str] = set()
+        if shoff and shnum and shstrndx < shnum:
+            str_off = struct.unpack_from("<Q", data, shoff + shstrndx * shentsize + 0x18)[0]
+            for i in range(shnum):
+                name_off = struct.unpack_from("<I", data, shoff + i * shentsize)[0]
+                end = data.index(b"\0", str_off + name_off)
+                names.add(data[str_off + name_off : end].decode("ascii", "replace"))
+    except (struct.error, ValueError):
+        return None
+    return ElfInfo(tuple(segments), frozenset(names))
+
+
+def same_load_layout(original: ElfInfo, stripped: ElfInfo) -> bool:
+    """True if ``stripped`` maps exactly what ``original`` maps, and legally.
+
+    Every load segment keeps its address, sizes and flags, and its file offset
+    stays congruent to its address modulo its alignment (what the loader checks).
+    """
+    if len(original.segments) != len(stripped.segments):
+        return False
+    for a, b in zip(original.segments, stripped.segments, strict=True):
+        if (a.vaddr, a.filesz, a.memsz, a.flags) != (b.vaddr, b.filesz, b.memsz, b.flags):
+            return False
+        if b.align > 1 and (b.offset - b.vaddr) % b.align:
+            return False
+    return True
+
+
+def _has_integrity_file(path: Path) -> bool:
+    """FIPS-style checksum files (``.libgcrypt.so.20.hmac``): the library must stay as it is
+    (PyInstaller's own rule)."""
+    return path.with_name(f".{path.name}.hmac").is_file() or path.with_suffix(".chk").is_file()
+
+
+@dataclass(frozen=True, slots=True)
+class StripResult:
+    name: str
+    before: int
+    after: int  # == before: kept as it was
+    note: str  # "stripped", "no symbols", "layout changed: kept", ...
+
+
+def strip_binaries(
+    toc: Iterable[TocEntry], folder: Path, tool: str = "strip"
+) -> tuple[list[TocEntry], list[StripResult]]:
+    """Strip the binaries of ``toc`` that carry symbols into ``folder``; returns the toc
+    pointing at the stripped copies, and what happened to each binary.
+
+    ``strip --strip-unneeded`` (what Debian does to shared libraries): the
+    dynamic symbols stay. A copy whose load segments differ from the original
+    (see :func:`same_load_layout`) is thrown away and the original is used.
+    """
+    out: list[TocEntry] = []
+    results: list[StripResult] = []
+    for entry in toc:
+        name, source, kind = entry
+        if kind not in ("BINARY", "EXTENSION"):
+            out.append(entry)
+            continue
+        src = Path(source)
+        before = src.stat().st_size
+        info = read_elf(src)
+        note = ""
+        if info is None:
+            note = "not ELF64"
+        elif not info.has_symbols:
+            note = "no symbols"
+        elif _has_integrity_file(src):
+            note = "checksum file: kept"
+        if note:
+            out.append(entry)
+            results.append(StripResult(name, before, before, note))
+            continue
+        assert info is not None
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            [tool, "--strip-unneeded", "-o", str(target), str(src)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        stripped = read_elf(target) if done.returncode == 0 else None
+        if stripped is None or not same_load_layout(info, stripped):
+            note = "strip failed: kept" if done.returncode else "layout changed: kept"
+            target.unlink(missing_ok=True)
+            out.append(entry)
+            results.append(StripResult(name, before, before, note))
+            continue
+        os.chmod(target, 0o755)
+        out.append((name, str(target), kind))
+        results.append(StripResult(name, before, target.stat().st_size, "stripped"))
+    return out, results
 
 
 def version_tuple(version: str) -> tuple[int, int, int, int]:

@@ -30,6 +30,9 @@ EXECUTABLE = APP_NAME + (".exe" if sys.platform == "win32" else "")
 # The budget from issue 11 (the bundle with the call): the onedir folder, 200 MB
 # (decimal megabytes, 10**6 bytes; 190.7 MiB as `du -h` counts).
 SIZE_BUDGET_BYTES = 200 * 10**6
+# Not met: the bundle with the call measured this much (docs/PACKAGING.md, "Size").
+# tests/packaging/test_bundle.py holds it to this (+2 %) so that it does not grow.
+SIZE_MEASURED_BYTES = 313_553_364
 
 
 @dataclass(frozen=True)

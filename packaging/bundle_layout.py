@@ -111,6 +111,12 @@ EXCLUDED_MODULES: tuple[str, ...] = (
     "psycopg_pool",
     "psycopg2",
     "asyncpg",
+    # Parts of numpy nothing in the app imports (numpy 2 loads them only when
+    # asked for: np.random, np.fft, ...): 3 MB of extension modules.
+    "numpy.random",
+    "numpy.fft",
+    "numpy.polynomial",
+    "numpy.f2py",
     # YAML: msgspec.yaml and numpy.__config__ import it only when asked to; the
     # app reads and writes no YAML (2.7 MB with its C extension).
     "yaml",
@@ -162,6 +168,11 @@ EXCLUDED_QT_FILES: tuple[str, ...] = (
     # GNOME/KDE/generic themes and its own file dialogs; the XDG desktop portal
     # theme (QT_QPA_PLATFORMTHEME=xdgdesktopportal, used in Flatpak) stays.
     "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+    # QtNetwork's plugins: TLS back ends and network-information (connman,
+    # NetworkManager, GLib/gio). QtNetwork comes in only because QtMultimedia's
+    # binding imports it; the app's own network code is Python (aiohttp, requests).
+    "PySide6/Qt/plugins/tls/*",
+    "PySide6/Qt/plugins/networkinformation/*",
     # Server-buffer integrations for clients of a Qt Wayland *compositor*; a
     # normal Wayland session uses the wayland-egl integration (kept).
     "PySide6/Qt/plugins/wayland-graphics-integration-client/libdmabuf-server.so",
@@ -327,7 +338,7 @@ class LoadSegment:
 @dataclass(frozen=True, slots=True)
 class ElfInfo:
     segments: tuple[LoadSegment, ...]
-    sections: frozenset[str]
+    sections: frozenset[str]  # names of the sections that hold bytes
 
     @property
     def has_symbols(self) -> bool:
@@ -362,8 +373,10 @@ def read_elf(path: Path) -> ElfInfo | None:
             str_off = struct.unpack_from("<Q", data, shoff + shstrndx * shentsize + 0x18)[0]
             for i in range(shnum):
                 name_off = struct.unpack_from("<I", data, shoff + i * shentsize)[0]
+                size = struct.unpack_from("<Q", data, shoff + i * shentsize + 0x20)[0]
                 end = data.index(b"\0", str_off + name_off)
-                names.add(data[str_off + name_off : end].decode("ascii", "replace"))
+                if size:  # an emptied section (compact_elf) holds nothing
+                    names.add(data[str_off + name_off : end].decode("ascii", "replace"))
     except (struct.error, ValueError):
         return None
     return ElfInfo(tuple(segments), frozenset(names))
@@ -383,6 +396,106 @@ def same_load_layout(original: ElfInfo, stripped: ElfInfo) -> bool:
         if b.align > 1 and (b.offset - b.vaddr) % b.align:
             return False
     return True
+
+
+_SHF_ALLOC = 0x2
+_SHT_NOBITS = 8
+
+
+def _droppable(name: str) -> bool:
+    return name in (".symtab", ".strtab") or name.startswith((".debug", ".zdebug"))
+
+
+def compact_elf(data: bytes) -> bytes | None:
+    """``data`` without its symbol table and debug sections, every other byte kept and
+    moved only by whole pages; None if there is nothing to drop or the file is unusual.
+
+    For the libraries binutils' strip breaks (see above): patchelf put load
+    segments *after* the debug sections, and strip does not move them right.
+    Here the file is cut into blocks that must stay whole (the headers, every
+    segment's bytes, every kept section, the section header table); the
+    blocks keep their order and each moves down by a multiple of the load
+    alignment (of 8 for blocks outside every load segment), so every offset
+    stays congruent to its address. Headers are rewritten to the new offsets;
+    dropped sections stay in the table with size 0, so no index changes.
+    """
+    if len(data) < 64 or data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return None
+    try:
+        phoff, shoff = struct.unpack_from("<QQ", data, 0x20)
+        phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from("<HHHHH", data, 0x36)
+        if not shoff or not shnum or shstrndx >= shnum or phentsize < 56 or shentsize < 64:
+            return None
+        phdrs = [struct.unpack_from("<IIQQQQQQ", data, phoff + i * phentsize) for i in range(phnum)]
+        shdrs = [
+            list(struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize))
+            for i in range(shnum)
+        ]
+        str_off = shdrs[shstrndx][4]
+
+        def name(sh: list[int]) -> str:
+            start = str_off + sh[0]
+            return data[start : data.index(b"\0", start)].decode("ascii", "replace")
+
+        names = [name(sh) for sh in shdrs]
+    except (struct.error, ValueError):
+        return None
+    loads = [(p[2], p[2] + p[5], p[7]) for p in phdrs if p[0] == _PT_LOAD]
+    page = max([a for _, _, a in loads] + [4096])
+    dropped = {
+        i
+        for i, sh in enumerate(shdrs)
+        if i and i != shstrndx and sh[5] and sh[1] != _SHT_NOBITS
+        and not sh[2] & _SHF_ALLOC and _droppable(names[i])
+        and not any(p[2] < sh[4] + sh[5] and sh[4] < p[2] + p[5] for p in phdrs if p[5])
+    }  # fmt: skip
+    if not dropped:
+        return None
+    keep = [(0, 64), (phoff, phoff + phnum * phentsize), (shoff, shoff + shnum * shentsize)]
+    keep += [(p[2], p[2] + p[5]) for p in phdrs if p[5]]
+    keep += [
+        (sh[4], sh[4] + sh[5])
+        for i, sh in enumerate(shdrs)
+        if i and i not in dropped and sh[5] and sh[1] != _SHT_NOBITS
+    ]
+    blocks: list[list[int]] = []
+    for start, end in sorted(keep):
+        if blocks and start <= blocks[-1][1]:
+            blocks[-1][1] = max(blocks[-1][1], end)
+        else:
+            blocks.append([start, end])
+    if blocks[-1][1] > len(data):
+        return None
+    moved: list[tuple[int, int, int]] = []  # (old start, old end, new start)
+    cur = 0
+    for start, end in blocks:
+        align = page if any(a < end and start < b for a, b, _ in loads) else 8
+        new = cur + (start - cur) % align
+        moved.append((start, end, new))
+        cur = new + end - start
+    out = bytearray(cur)
+    for start, end, new in moved:
+        out[new : new + end - start] = data[start:end]
+
+    def at(offset: int) -> int:
+        """The new place of an old offset; one between blocks goes with the next block."""
+        for start, end, new in moved:
+            if start <= offset <= end:
+                return new + offset - start
+            if offset < start:
+                return new
+        return cur
+
+    new_phoff, new_shoff = at(phoff), at(shoff)
+    struct.pack_into("<QQ", out, 0x20, new_phoff, new_shoff)
+    for i, p in enumerate(phdrs):
+        struct.pack_into("<Q", out, new_phoff + i * phentsize + 8, at(p[2]))
+    for i, sh in enumerate(shdrs):
+        sh[4] = at(sh[4])
+        if i in dropped:
+            sh[5] = 0
+        struct.pack_into("<IIQQQQIIQQ", out, new_shoff + i * shentsize, *sh)
+    return bytes(out)
 
 
 def _has_integrity_file(path: Path) -> bool:
@@ -440,15 +553,24 @@ def strip_binaries(
             check=False,
         )
         stripped = read_elf(target) if done.returncode == 0 else None
+        note = "stripped"
         if stripped is None or not same_load_layout(info, stripped):
-            note = "strip failed: kept" if done.returncode else "layout changed: kept"
-            target.unlink(missing_ok=True)
-            out.append(entry)
-            results.append(StripResult(name, before, before, note))
-            continue
+            # strip would move a load segment (patchelf-repaired): cut the symbols out
+            # without moving anything the loader maps, or keep the original.
+            compact = compact_elf(src.read_bytes())
+            if compact is not None:
+                target.write_bytes(compact)
+                stripped = read_elf(target)
+            if compact is None or stripped is None or not same_load_layout(info, stripped):
+                target.unlink(missing_ok=True)
+                out.append(entry)
+                note = "strip failed: kept" if done.returncode else "layout changed: kept"
+                results.append(StripResult(name, before, before, note))
+                continue
+            note = "symbols cut out (strip would move segments)"
         os.chmod(target, 0o755)
         out.append((name, str(target), kind))
-        results.append(StripResult(name, before, target.stat().st_size, "stripped"))
+        results.append(StripResult(name, before, target.stat().st_size, note))
     return out, results
 
 

@@ -366,7 +366,9 @@ def test_strip_strips_a_library_with_symbols_and_keeps_its_layout(tmp_path: Path
     assert layout.same_load_layout(original, stripped)
 
 
-def test_strip_keeps_the_original_when_a_segment_would_move(tmp_path: Path) -> None:
+def test_strip_keeps_the_original_when_a_segment_would_move(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """What binutils' strip does to patchelf-repaired wheel libraries."""
     lib = _shared_object(tmp_path, "debug", debug=True)
     info = layout.read_elf(lib)
@@ -391,9 +393,35 @@ def test_strip_keeps_the_original_when_a_segment_would_move(tmp_path: Path) -> N
         "d[0x38]=0; open(sys.argv[1],'wb').write(d)\" \"$3\" \"$4\"\n"
     )
     breaker.chmod(0o755)
-    out, results = layout.strip_binaries(
-        [("libdebug.so", str(lib), "BINARY")], tmp_path / "stripped", tool=str(breaker)
-    )
-    assert out == [("libdebug.so", str(lib), "BINARY")]
+    toc = [("libdebug.so", str(lib), "BINARY")]
+    # The symbols are cut out without moving segments instead (compact_elf) ...
+    out, results = layout.strip_binaries(toc, tmp_path / "stripped", tool=str(breaker))
+    assert results[0].note.startswith("symbols cut out")
+    cut = layout.read_elf(Path(out[0][1]))
+    assert cut is not None and not cut.has_symbols and layout.same_load_layout(info, cut)
+    # ... and where that cannot be done either, the original goes into the bundle.
+    monkeypatch.setattr(layout, "compact_elf", lambda data: None)
+    out, results = layout.strip_binaries(toc, tmp_path / "stripped2", tool=str(breaker))
+    assert out == toc
     assert results[0].note.endswith(": kept")
-    assert not (tmp_path / "stripped" / "libdebug.so").exists()
+    assert not (tmp_path / "stripped2" / "libdebug.so").exists()
+
+
+def test_compact_cuts_symbols_out_and_the_library_still_loads(tmp_path: Path) -> None:
+    """The fallback for patchelf-repaired libraries: symbols and debug info go, every
+    load segment keeps its address, size and page offset, and the library works."""
+    import ctypes
+
+    lib = _shared_object(tmp_path, "debug", debug=True)
+    original = layout.read_elf(lib)
+    compact = layout.compact_elf(lib.read_bytes())
+    assert compact is not None and len(compact) < lib.stat().st_size
+    out = tmp_path / "libcompact.so"
+    out.write_bytes(compact)
+    info = layout.read_elf(out)
+    assert original is not None and info is not None
+    assert not info.has_symbols
+    assert layout.same_load_layout(original, info)
+    assert ctypes.CDLL(str(out)).answer() == 42
+    # Nothing to cut out of a stripped library.
+    assert layout.compact_elf(_shared_object(tmp_path, "plain", debug=False).read_bytes()) is None

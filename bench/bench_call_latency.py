@@ -1,0 +1,125 @@
+"""Capture → painted latency and CPU of a two-person call, against a bare aiortc pair.
+
+    unshare -n sh -c 'ip link set lo up; .venv/bin/python -m bench.bench_call_latency'
+        [--runs 3] [--seconds 20] [--warmup 5]
+
+As root, in a network namespace with only ``lo`` (the command above): the
+bench refuses to run where another interface exists.
+
+Each run, in turn (alternating which goes first):
+
+* **floor**: two bare aiortc peers, one process each (``bench.call_floor
+  --peer``), full duplex: each sends a stamped 640×480@30 picture (VP8, sent
+  the moment it is captured) and a tone (Opus), and decodes what arrives.
+  Latency: capture → decoded (the stamp read from the decoded Y plane).
+* **app**: two meeting windows, one process each (``bench.bench_call_window``),
+  with fake media, on the reference server (a thread of this process); each
+  stamps its camera. Latency: capture → painted (the stamp read from the
+  picture the remote tile painted, at the end of its paint).
+
+CPU: each process's CPU seconds per second over the measured span (every
+thread), and the per-thread split. Printed per run, then medians over runs
+with the ratios app / floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Any
+
+from bench._common import conditions, header, percentile
+from bench.bench_call_window import call_server, finish_all, floor_pair, only_loopback, spawn_window
+
+STARTUP_FLOOR = 3.0  # seconds for the two floor processes to start and connect
+STARTUP_APP = 8.0  # ... for two windows to start, join and connect
+
+
+def pooled(results: list[dict[str, Any]], key: str = "latencies") -> list[float]:
+    out: list[float] = []
+    for r in results:
+        value = r[key]
+        out.extend(value if isinstance(value, list) else [x for v in value.values() for x in v])
+    return out
+
+
+def stats_ms(values: list[float]) -> tuple[float, float, float]:
+    ms = [v * 1000 for v in values]
+    return statistics.median(ms), percentile(ms, 99), max(ms)
+
+
+def top_threads(results: list[dict[str, Any]], n: int = 6) -> str:
+    total: dict[str, float] = {}
+    for r in results:
+        for name, cpu in r["threads"].items():
+            total[name] = total.get(name, 0.0) + cpu / len(results)
+    ranked = sorted(total.items(), key=lambda kv: -kv[1])[:n]
+    return ", ".join(f"{name} {cpu:.3f}" for name, cpu in ranked)
+
+
+def run_floor(warmup: float, seconds: float) -> list[dict[str, Any]]:
+    start = time.monotonic() + STARTUP_FLOOR + warmup
+    end = start + seconds
+    return finish_all(floor_pair(start, end), end)
+
+
+def run_app(warmup: float, seconds: float) -> list[dict[str, Any]]:
+    with call_server() as server:
+        members = server.meeting(2)
+        start = time.monotonic() + STARTUP_APP + warmup
+        end = start + seconds
+        procs = [spawn_window(server.url, m, start, end) for m in members]
+        return finish_all(procs, end)
+
+
+def describe(kind: str, results: list[dict[str, Any]]) -> dict[str, float]:
+    lat = pooled(results)
+    p50, p99, worst = stats_ms(lat)
+    cpu = [r["cpu"] for r in results]
+    damaged = sum(r["damaged"] for r in results)
+    print(
+        f"  {kind:<6} n={len(lat):5d} p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  worst {worst:6.1f} ms"
+        f"  CPU/process {' '.join(f'{c:.3f}' for c in cpu)} s/s"
+        + (f"  ({damaged} unreadable stamps)" if damaged else "")
+    )
+    print(f"         threads (CPU s/s, mean per process): {top_threads(results)}")
+    return {"p50": p50, "p99": p99, "worst": worst, "cpu": statistics.mean(cpu)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=5.0)
+    args = parser.parse_args()
+    only_loopback()
+    header("call: capture → painted and CPU, two windows vs a bare aiortc pair (640x480@30 VP8)")
+    rows: dict[str, list[dict[str, float]]] = {"floor": [], "app": []}
+    for run in range(1, args.runs + 1):
+        print(f"\n-- run {run}  ({conditions()})", flush=True)
+        order = ["floor", "app"] if run % 2 else ["app", "floor"]
+        for kind in order:
+            runner = run_floor if kind == "floor" else run_app
+            rows[kind].append(describe(kind, runner(args.warmup, args.seconds)))
+    print(f"\n-- medians of {args.runs} run(s)  ({conditions()})")
+    med = {k: {m: statistics.median(r[m] for r in v) for m in v[0]} for k, v in rows.items()}
+    for kind, m in med.items():
+        print(
+            f"  {kind:<6} p50 {m['p50']:6.1f} ms  p99 {m['p99']:6.1f} ms  "
+            f"worst {m['worst']:6.1f} ms  CPU/process {m['cpu']:.3f} s/s"
+        )
+    ratio_lat = med["app"]["p50"] / med["floor"]["p50"]
+    ratio_cpu = med["app"]["cpu"] / med["floor"]["cpu"]
+    spread = [r["p50"] for r in rows["app"]]
+    print(
+        f"\napp / floor: latency p50 x{ratio_lat:.2f} (goal <= 1.3 and <= 80 ms: "
+        f"{'MET' if ratio_lat <= 1.3 and med['app']['p50'] <= 80 else 'NOT MET'}); "
+        f"CPU per process x{ratio_cpu:.2f} "
+        f"(goal <= 1.3: {'MET' if ratio_cpu <= 1.3 else 'NOT MET'})"
+        f"\napp p50 per run: {', '.join(f'{x:.1f}' for x in spread)} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -21,7 +21,13 @@ import time
 from typing import Any
 
 from bench._common import conditions, header, percentile
-from bench.bench_call_window import call_server, finish_all, only_loopback, spawn_window
+from bench.bench_call_window import (
+    call_server,
+    finish_all,
+    gc_summary,
+    only_loopback,
+    spawn_window,
+)
 
 STARTUP = 12.0
 
@@ -36,6 +42,11 @@ def run(people: int, warmup: float, seconds: float) -> list[dict[str, Any]]:
             for m in members
         ]
         return finish_all(procs, end)
+
+
+def waited(result: dict[str, Any]) -> float:
+    """ms per second the GUI thread was runnable but had no CPU (other processes)."""
+    return float(result["waits"].get("MainThread", 0.0)) * 1000
 
 
 def main() -> None:
@@ -58,11 +69,13 @@ def main() -> None:
                 f"  {r['name']}: tiles {r['tiles'] + 1}, gap p50 {statistics.median(gaps):5.1f} ms"
                 f" p99 {percentile(gaps, 99):6.1f} ms worst {max(gaps):6.1f} ms;"
                 f" remote fps {' '.join(f'{f:4.1f}' for f in fps)}; CPU {r['cpu']:.2f} s/s"
+                + (f"; GUI thread waited for a CPU {waited(r):.0f} ms/s" if "waits" in r else "")
             )
         every = [g * 1000 for r in results for g in r["gaps"]]
         p50s.append(statistics.median(every))
         p99s.append(percentile(every, 99))
         worsts.append(max(every))
+        print(f"  {gc_summary(results)}")
         print(f"  all windows: gap p99 {p99s[-1]:.1f} ms, worst {worsts[-1]:.1f} ms; "
               f"CPU of the {args.people} processes {sum(r['cpu'] for r in results):.2f} of 2 cores")
     print(

@@ -8,8 +8,9 @@ process each (fake media), in a call for ``--minutes``; each samples its own
 ``VmRSS`` every ``--every`` seconds (``bench.bench_call_window``). Reported per
 window: RSS at the start and the end, and the slope of a least-squares line
 through the samples after the first minute (the allocator and the jitter
-buffers settle in it), in MB per minute. Flat means a slope near 0: over a
-10-minute call, less than a few MB in total.
+buffers settle in it), and through the second half of the call, in MB per
+minute. Flat means a slope near 0: over a 10-minute call, less than a few MB
+in total.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def main() -> None:
             f"  {r['name']}: RSS {samples[0][1] / 1e6:.1f} MB at start, "
             f"{max(s[1] for s in samples[:7]) / 1e6:.1f} MB after 1 min, "
             f"{samples[-1][1] / 1e6:.1f} MB at {samples[-1][0] / 60:.1f} min; "
-            f"slope after the first minute {slope_mb_per_min(settled):+.3f} MB/min "
+            f"slope after the first minute {slope_mb_per_min(settled):+.3f} MB/min, "
+            f"over the second half {slope_mb_per_min(samples[len(samples) // 2 :]):+.3f} MB/min "
             f"({len(samples)} samples); remote fps {' '.join(f'{f:.1f}' for f in fps)}"
         )
         print("     RSS MB each minute: " + " ".join(

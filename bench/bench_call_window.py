@@ -28,6 +28,8 @@ Instrumentation, none of which changes what the app does:
 * **frame gaps** (``--gaps``): a 16 ms precise ``QTimer`` on the GUI thread;
   the gaps between its ticks are how long the GUI thread was unavailable.
 * **RSS** (``--rss-every S``): ``VmRSS`` every S seconds.
+* **garbage collections**: every collection of Python's cyclic collector in
+  the measured span, with its generation, duration and thread (``gc.callbacks``).
 """
 
 from __future__ import annotations
@@ -59,20 +61,22 @@ def child(args: argparse.Namespace) -> None:
 
     from bench._gui import FrameTicker, Gui
     from bench.call_floor import (
-        captured_at,
         cpu_between,
+        latency_of,
         name_python_threads,
-        read_stamp,
         stamp,
         stamp_value,
         strip_rows,
         thread_cpu,
+        thread_waits,
     )
     from conference_gui.app import create_window
     from conference_gui.media.exchange import VideoImage
     from conference_gui.services.settings import AppSettings
 
     start, end = args.start, args.end
+    if args.switch_interval is not None:  # an experiment, not what the app does
+        sys.setswitchinterval(args.switch_interval / 1000)
     gui = Gui()
     settings = AppSettings.at(gui.tmp / "settings.ini")
     win = create_window(
@@ -119,10 +123,14 @@ def child(args: argparse.Namespace) -> None:
                 firsts.setdefault(self.pid, now)
                 if start <= now <= end:
                     new_pictures[self.pid] = new_pictures.get(self.pid, 0) + 1
+                    # The engine stamps a received picture's ``captured`` with the time
+                    # aiortc's decoder handed it over: splits the latency in two.
+                    slot_seq, image = watched._slot.latest()
+                    decoded = image.captured if slot_seq == seq and image is not None else None
                     if args.stamp_read:
                         rows = strip_rows(pixels.shape[1])
                         paints.setdefault(self.pid, []).append(
-                            (now, np.ascontiguousarray(pixels[:rows, :, 1]))
+                            (now, decoded, np.ascontiguousarray(pixels[:rows, :, 1]))
                         )
             return True
 
@@ -133,6 +141,25 @@ def child(args: argparse.Namespace) -> None:
             if id(tile) not in probed and not tile.property("isSelf"):
                 probed.add(id(tile))
                 PaintProbe(tile)
+
+    # Python's cyclic garbage collector: every collection's generation, duration and
+    # thread (it runs in whichever thread allocates when a threshold is reached).
+    import gc
+
+    collections: list[tuple[str, int, float]] = []
+    gc_started: dict[int, float] = {}
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        tid = threading.get_ident()
+        if phase == "start":
+            gc_started[tid] = time.perf_counter()
+            return
+        began = gc_started.pop(tid, None)
+        if began is not None and start <= time.monotonic() <= end:
+            name = threading.current_thread().name
+            collections.append((name, info["generation"], time.perf_counter() - began))
+
+    gc.callbacks.append(on_gc)
 
     ticker = FrameTicker() if args.gaps else None
     rss: list[tuple[float, int]] = []
@@ -150,6 +177,7 @@ def child(args: argparse.Namespace) -> None:
             await asyncio.sleep(0.05)
         name_python_threads()
         cpu0, threads0, t0 = time.process_time(), thread_cpu(), time.monotonic()
+        waits0 = thread_waits()
         if ticker is not None:
             ticker.start()
         while time.monotonic() < end:
@@ -162,12 +190,14 @@ def child(args: argparse.Namespace) -> None:
             ticker.stop()
         name_python_threads()
         cpu1, threads1, t1 = time.process_time(), thread_cpu(), time.monotonic()
+        waits1 = thread_waits()
         remote_tiles = [t for t in call.grid.tiles() if not t.property("isSelf")]
         return {
             "name": args.name,
             "pid": me,
             "cpu": (cpu1 - cpu0) / (t1 - t0),
             "threads": cpu_between(threads0, threads1, t1 - t0),
+            "waits": cpu_between(waits0, waits1, t1 - t0),
             "joined": joined[0] if joined else None,
             "first_painted": firsts,
             "pictures": new_pictures,
@@ -175,19 +205,27 @@ def child(args: argparse.Namespace) -> None:
             "seconds": t1 - t0,
             "gaps": ticker.gaps() if ticker is not None else [],
             "rss": rss,
+            "gc": collections,
         }
 
     result = gui.run(run(), timeout=end - time.monotonic() + 120)
+    gc.callbacks.remove(on_gc)
     latencies: dict[str, list[float]] = {}
+    to_decoded: list[float] = []  # capture → out of aiortc's decoder
+    to_painted: list[float] = []  # out of the decoder → painted (convert, hand over, paint)
     damaged = 0
     for pid, rows in paints.items():
-        for now, gray in rows:
-            value = read_stamp(gray)
-            if value is None:
+        for now, decoded, gray in rows:
+            latency = latency_of(gray, now)
+            if latency is None:
                 damaged += 1
                 continue
-            latencies.setdefault(pid, []).append(now - captured_at(value, now))
+            latencies.setdefault(pid, []).append(latency)
+            if decoded is not None:
+                to_decoded.append(latency - (now - decoded))
+                to_painted.append(now - decoded)
     result["latencies"] = latencies
+    result["split"] = {"to_decoded": to_decoded, "to_painted": to_painted}
     result["damaged"] = damaged
     gui.close()
     report(result)
@@ -306,6 +344,7 @@ def call_server() -> Iterator[CallServer]:
 def spawn_window(
     url: str, member: Member, start: float, end: float, *, stamp: bool = True,
     stamp_read: bool = True, gaps: bool = False, rss_every: float = 0.0,
+    switch_interval: float | None = None,
 ) -> Proc:  # fmt: skip
     args = [
         "--url", url, "--session", member.session_id, "--user", member.user_id,
@@ -318,12 +357,14 @@ def spawn_window(
         args.append("--stamp-read")
     if gaps:
         args.append("--gaps")
+    if switch_interval is not None:
+        args += ["--switch-interval", repr(switch_interval)]
     return _spawn(member.name, "bench.bench_call_window", args)
 
 
-def floor_pair(start: float, end: float) -> list[Proc]:
+def floor_pair(start: float, end: float, marker: bool = False) -> list[Proc]:
     """Two bare aiortc peers (``bench.call_floor --peer``), their SDP relayed here."""
-    times = ["--start", repr(start), "--end", repr(end)]
+    times = ["--start", repr(start), "--end", repr(end), *(["--marker"] if marker else [])]
     offer = _spawn("floor-offer", "bench.call_floor", ["--peer", "offer", *times], stdin=True)
     answer = _spawn("floor-answer", "bench.call_floor", ["--peer", "answer", *times], stdin=True)
     try:
@@ -344,6 +385,27 @@ def finish_all(procs: Sequence[Proc], end: float) -> list[dict[str, Any]]:
             p.kill()
 
 
+def gc_summary(results: Sequence[dict[str, Any]]) -> str:
+    """Garbage collections of the windows' processes: on the GUI thread and elsewhere."""
+    gui = [(g, d) for r in results for name, g, d in r.get("gc", []) if name == "MainThread"]
+    other = [d for r in results for name, _g, d in r.get("gc", []) if name != "MainThread"]
+    full = [d for g, d in gui if g == 2]
+    seconds = sum(r["seconds"] for r in results) or 1.0
+    others = [
+        (d, name, g) for r in results for name, g, d in r.get("gc", []) if name != "MainThread"
+    ]
+    worst = max(others, default=None)
+    where = f" ({worst[1]}, gen {worst[2]})" if worst else ""
+    gui_ms = sum(d for _, d in gui) / seconds * 1000
+    gui_max = max((d for _, d in gui), default=0) * 1000
+    return (
+        f"GC on the GUI thread: {len(gui)} collections, {gui_ms:.1f} ms/s, full (gen 2) "
+        f"{len(full)}, longest {gui_max:.1f} ms; on other threads {len(other)}, "
+        f"{sum(other) / seconds * 1000:.1f} ms/s, longest {max(other, default=0) * 1000:.1f} ms"
+        f"{where}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(description="one instrumented meeting window (call benches)")
     for name in ("--url", "--session", "--user", "--token", "--name"):
@@ -354,6 +416,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--stamp-read", action="store_true", help="read stamps of painted pictures")
     p.add_argument("--gaps", action="store_true", help="16 ms GUI ticker")
     p.add_argument("--rss-every", type=float, default=0.0)
+    p.add_argument("--switch-interval", type=float, help="sys.setswitchinterval, ms (A/B only)")
     p.add_argument("--width", type=int, default=1280)
     p.add_argument("--height", type=int, default=720)
     args = p.parse_args(argv)

@@ -112,6 +112,20 @@ def captured_at(value: int, received: float) -> float:
     return (now_us - ((now_us - value) % (1 << 32))) / 1e6
 
 
+#: A stamp that reads as older than this is a misread (both copies damaged alike:
+#: the value is anywhere in 71 minutes), not a latency.
+MAX_LATENCY = 60.0
+
+
+def latency_of(gray: npt.NDArray[np.uint8], received: float) -> float | None:
+    """Capture → ``received`` for the stamp in ``gray``; None if unreadable."""
+    value = read_stamp(gray)
+    if value is None:
+        return None
+    latency = received - captured_at(value, received)
+    return latency if latency <= MAX_LATENCY else None
+
+
 class CameraSlot(FrameSlot):
     """The camera's slot, noting when the sender first took each picture: the
     sender's pacing runs at its own phase to the camera's, which alone moves
@@ -418,9 +432,10 @@ def run_engines(warmup: float, seconds: float, full: bool) -> Result:
 
 
 # --------------------------------------------------------------------------- floor peer process
-# ``python -m bench.call_floor --peer offer|answer --start T0 --end T1``: ONE bare
-# aiortc peer in its own process, full duplex like a window in a call (a stamped
-# 640×480@30 camera and a tone out; VP8 and Opus in, decoded and read). Its
+# ``python -m bench.call_floor --peer offer|answer --start T0 --end T1 [--marker]``:
+# ONE bare aiortc peer in its own process, full duplex like a window in a call
+# (the app's fake-camera picture, stamped, 640×480@30, and a tone out; VP8 and
+# Opus in, decoded and read). ``--marker`` adds the app's jitter-buffer change. Its
 # SDP goes out as a ``sdp {json}`` line on stdout, the other side's comes in on
 # stdin (the bench process relays them). The app windows of the call benches
 # run one per process too, so CPU compares process with process.
@@ -441,6 +456,20 @@ def thread_cpu() -> dict[str, float]:
         fields = stat[stat.rindex(")") + 2 :].split()
         seconds = (int(fields[11]) + int(fields[12])) / tick
         out[name] = out.get(name, 0.0) + seconds
+    return out
+
+
+def thread_waits() -> dict[str, float]:
+    """Seconds every thread of this process spent runnable but waiting for a CPU
+    (``/proc/self/task/*/schedstat``, second field), summed by thread name."""
+    out: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            waited = int((task / "schedstat").read_text().split()[1]) / 1e9
+            name = (task / "comm").read_text().strip()
+        except (OSError, IndexError, ValueError):
+            continue
+        out[name] = out.get(name, 0.0) + waited
     return out
 
 
@@ -520,14 +549,48 @@ class ToneTrack(AudioStreamTrack):
         return frame
 
 
-async def floor_peer(role: str, start: float, end: float) -> dict[str, Any]:
+class FakeCamera(threading.Thread):
+    """The app's fake camera picture (``draw_fake_frame``: the same QPainter drawing,
+    so the encoder gets the same content as the app's), 30 a second, stamped with
+    the time taken before drawing (as the app's fake camera stamps ``captured``)."""
+
+    def __init__(self, slot: FrameSlot, name: str) -> None:
+        super().__init__(name="bench-camera", daemon=True)
+        self.slot = slot
+        self.label = name
+        self.running = threading.Event()
+        self.running.set()
+
+    def run(self) -> None:
+        from datetime import datetime
+
+        from conference_gui.services.media.fake_camera import draw_fake_frame
+        from conference_gui.services.media.video_frames import qimage_to_bgra
+
+        started = due = time.monotonic()
+        while self.running.is_set():
+            now = time.monotonic()
+            pixels = qimage_to_bgra(draw_fake_frame(self.label, now - started, datetime.now()))
+            if pixels is not None:
+                stamp(pixels, stamp_value(now))
+                self.slot.put(VideoImage(pixels, now))
+            due += 1 / FPS
+            time.sleep(max(0.0, due - time.monotonic()))
+
+    def stop(self) -> None:
+        self.running.clear()
+        self.join(5)
+
+
+async def floor_peer(role: str, start: float, end: float, marker: bool) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     slot = FrameSlot()
-    camera = Camera(CameraSlot())
-    camera.slot = slot  # type: ignore[assignment]  # no "taken" bookkeeping here
+    camera = FakeCamera(slot, "P0" if role == "offer" else "P1")
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     pc.addTransceiver(ToneTrack(440 if role == "offer" else 660), direction="sendrecv")
-    pc.addTransceiver(EagerTrack(slot, loop), direction="sendrecv")
+    video = pc.addTransceiver(EagerTrack(slot, loop), direction="sendrecv")
+    if marker:  # the app's jitter-buffer change (conference_gui.media.jitter), nothing else
+        use_marker_buffer(video.receiver)
     arrivals: list[tuple[float, npt.NDArray[np.uint8]]] = []
     first: list[float] = []
     tasks: list[asyncio.Task[None]] = []
@@ -580,11 +643,11 @@ async def floor_peer(role: str, start: float, end: float) -> dict[str, Any]:
     await asyncio.gather(*tasks, return_exceptions=True)
     latencies, damaged = [], 0
     for now, gray in arrivals:
-        value = read_stamp(gray)
-        if value is None:
+        latency = latency_of(gray, now)
+        if latency is None:
             damaged += 1
             continue
-        latencies.append(now - captured_at(value, now))
+        latencies.append(latency)
     return {
         "latencies": latencies,
         "damaged": damaged,
@@ -594,13 +657,18 @@ async def floor_peer(role: str, start: float, end: float) -> dict[str, Any]:
     }
 
 
-def peer_main(role: str, start: float, end: float) -> None:
+def peer_main(role: str, start: float, end: float, marker: bool) -> None:
     only_loopback()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtGui import QGuiApplication
+
     from bench._common import report
 
+    app = QGuiApplication([])  # fonts for the fake camera's drawing; no event loop runs
     with ice.policy(ice.IcePolicy.loopback_only()):
-        result = asyncio.run(floor_peer(role, start, end))
+        result = asyncio.run(floor_peer(role, start, end, marker))
     report(result)
+    del app
 
 
 # --------------------------------------------------------------------------- main
@@ -621,9 +689,10 @@ def main() -> None:
     parser.add_argument("--peer", choices=("offer", "answer"), help=argparse.SUPPRESS)
     parser.add_argument("--start", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--end", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--marker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peer:  # one floor peer of the call benches (bench_call_*.py)
-        peer_main(args.peer, args.start, args.end)
+        peer_main(args.peer, args.start, args.end, args.marker)
         return
     only_loopback()
     print("== call floor: bare aiortc pair vs two CallEngines, 640x480@30 VP8, loopback")

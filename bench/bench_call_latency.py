@@ -80,14 +80,16 @@ def run_marker(warmup: float, seconds: float) -> list[dict[str, Any]]:
 
 
 def run_app(
-    warmup: float, seconds: float, switch_interval: float | None = None
+    warmup: float, seconds: float, switch_interval: float | None = None, offload: bool = False
 ) -> list[dict[str, Any]]:
     with call_server() as server:
         members = server.meeting(2)
         start = time.monotonic() + STARTUP_APP + warmup
         end = start + seconds
         procs = [
-            spawn_window(server.url, m, start, end, switch_interval=switch_interval)
+            spawn_window(
+                server.url, m, start, end, switch_interval=switch_interval, offload=offload
+            )
             for m in members
         ]
         return finish_all(procs, end)
@@ -127,12 +129,21 @@ def main() -> None:
         "--switch-interval", type=float, metavar="MS",
         help="also run the app with sys.setswitchinterval(MS) (an A/B experiment: 'app-si')",
     )  # fmt: skip
+    parser.add_argument(
+        "--offload", action="store_true",
+        help="also run the app converting camera pictures off the engine loop ('app-off')",
+    )  # fmt: skip
+    parser.add_argument("--no-floors", action="store_true", help="only the app rows (A/B runs)")
     args = parser.parse_args()
     only_loopback()
     header("call: capture → painted and CPU, two windows vs a bare aiortc pair (640x480@30 VP8)")
     runners: dict[str, Any] = {"floor": run_floor, "marker": run_marker, "app": run_app}
     if args.switch_interval is not None:
         runners["app-si"] = lambda w, s: run_app(w, s, args.switch_interval)
+    if args.offload:
+        runners["app-off"] = lambda w, s: run_app(w, s, offload=True)
+    if args.no_floors:
+        del runners["floor"], runners["marker"]
     rows: dict[str, list[dict[str, float]]] = {kind: [] for kind in runners}
     kinds = list(runners)
     for run in range(1, args.runs + 1):
@@ -147,6 +158,8 @@ def main() -> None:
             f"  {kind:<6} p50 {m['p50']:6.1f} ms  p99 {m['p99']:6.1f} ms  "
             f"worst {m['worst']:6.1f} ms  CPU/process {m['cpu']:.3f} s/s"
         )
+    if "floor" not in med:
+        return
     ratio_lat = med["app"]["p50"] / med["floor"]["p50"]
     ratio_cpu = med["app"]["cpu"] / med["floor"]["cpu"]
     spread = [r["p50"] for r in rows["app"]]

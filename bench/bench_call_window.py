@@ -77,6 +77,8 @@ def child(args: argparse.Namespace) -> None:
     start, end = args.start, args.end
     if args.switch_interval is not None:  # an experiment, not what the app does
         sys.setswitchinterval(args.switch_interval / 1000)
+    if args.offload:
+        offload_conversion()
     gui = Gui()
     settings = AppSettings.at(gui.tmp / "settings.ini")
     win = create_window(
@@ -231,6 +233,31 @@ def child(args: argparse.Namespace) -> None:
     report(result)
 
 
+def offload_conversion() -> None:
+    """An experiment, not what the app does: the engine converts each camera picture
+    BGRA → YUV (``media.tracks.frame_from_image``) in its codec executor instead of
+    on its loop. The track's own code runs unchanged; only the conversion moves."""
+    from conference_gui.media import tracks
+
+    real = tracks.frame_from_image
+
+    class Deferred:
+        def __init__(self, image: Any, pts: int) -> None:
+            self.image, self.pts = image, pts
+
+    plain_recv = tracks.PictureTrack.recv
+
+    async def recv(self: Any) -> Any:
+        out = await plain_recv(self)
+        if isinstance(out, Deferred):
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(None, real, out.image, out.pts)
+        return out
+
+    tracks.frame_from_image = Deferred  # type: ignore[assignment]
+    tracks.PictureTrack.recv = recv  # type: ignore[method-assign]
+
+
 # --------------------------------------------------------------------------- the parent side
 
 
@@ -344,7 +371,7 @@ def call_server() -> Iterator[CallServer]:
 def spawn_window(
     url: str, member: Member, start: float, end: float, *, stamp: bool = True,
     stamp_read: bool = True, gaps: bool = False, rss_every: float = 0.0,
-    switch_interval: float | None = None,
+    switch_interval: float | None = None, offload: bool = False,
 ) -> Proc:  # fmt: skip
     args = [
         "--url", url, "--session", member.session_id, "--user", member.user_id,
@@ -359,6 +386,8 @@ def spawn_window(
         args.append("--gaps")
     if switch_interval is not None:
         args += ["--switch-interval", repr(switch_interval)]
+    if offload:
+        args.append("--offload")
     return _spawn(member.name, "bench.bench_call_window", args)
 
 
@@ -417,6 +446,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--gaps", action="store_true", help="16 ms GUI ticker")
     p.add_argument("--rss-every", type=float, default=0.0)
     p.add_argument("--switch-interval", type=float, help="sys.setswitchinterval, ms (A/B only)")
+    p.add_argument("--offload", action="store_true", help="BGRA → YUV off the engine loop (A/B)")
     p.add_argument("--width", type=int, default=1280)
     p.add_argument("--height", type=int, default=720)
     args = p.parse_args(argv)

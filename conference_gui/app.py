@@ -213,7 +213,8 @@ async def run(args: argparse.Namespace) -> int:
                 title=creds.session_title,
                 invite=invite,
                 settings=args.settings,
-                fake_media=args.fake_media,
+                # The self-check never opens a real camera or microphone.
+                fake_media=True if args.self_check else args.fake_media,
             )
             if args.self_check:
                 return await _self_check(window)
@@ -306,7 +307,11 @@ async def _show_error(message: str) -> None:
 
 
 async def _self_check(window: MainWindow, timeout: float = 30.0) -> int:
-    """Prove the install works end to end: window shown, socket joined, model loaded."""
+    """Prove the install works end to end: window shown, socket joined, model
+    loaded, and a short call between two call engines over loopback (codecs,
+    ICE, DTLS/SRTP) with Qt Multimedia's back end loadable (``self_check``)."""
+    from conference_gui import self_check
+
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     resources = window.features["resources"].model
@@ -319,9 +324,18 @@ async def _self_check(window: MainWindow, timeout: float = 30.0) -> int:
             await window.shutdown()
             return 1
         await asyncio.sleep(0.02)
-    print(f"self-check ok: connected to {window.meeting.server_url}")
+    call = await self_check.call_check(timeout=max(5.0, deadline - loop.time()))
+    backends, failures = self_check.media_backends()
     await window.shutdown()
     window.close()
+    if not call.ok or failures:
+        for problem in (*call.problems, *failures):
+            print(f"self-check failed: {problem}", file=sys.stderr)
+        return 1
+    print(
+        f"self-check ok: connected to {window.meeting.server_url}; {call.describe()}; "
+        f"media back end: {', '.join(backends)}"
+    )
     return 0
 
 

@@ -9,9 +9,10 @@ the window says when the call has grown past what a mesh carries well here:
 
 from __future__ import annotations
 
-#: The most people a mesh call carries well (measured: docs/BENCHMARKS.md, "Mesh
-#: against SFU": per-client CPU grows by about a fifth of a core per extra person at
-#: 640x480@30; past this, a 2-core laptop's encoders fall behind).
+#: The most people a mesh call carries well (docs/BENCHMARKS.md, "Mesh size" and "Mesh
+#: against SFU": a participant needs about 0.2 + 0.3 x (N - 1) cores at 640x480@30,
+#: 1.1 of a 2-core laptop at four, 1.4 at five; everyone on one machine, three
+#: already collapse).
 MESH_MAX_PEOPLE = 4
 
 #: ``call-mode``'s reason when a big call left the SFU because its media server went away.

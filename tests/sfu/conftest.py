@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,11 +29,20 @@ VETH = "sfu0"
 _ports = itertools.count(18188)
 
 
-def ensure_network() -> None:
-    """The veth pair, once per test process (only inside the private namespace)."""
+def ensure_network() -> bool:
+    """The veth pair (only inside the private namespace); True if this call made it."""
     require_private_network()
-    if VETH not in netns.interfaces():
-        netns.add_veth_pair(VETH, f"{JANUS_ADDRESS}/24", peer_address="10.201.0.2/24")
+    if VETH in netns.interfaces():
+        return False
+    netns.add_veth_pair(VETH, f"{JANUS_ADDRESS}/24", peer_address="10.201.0.2/24")
+    return True
+
+
+def remove_network() -> None:
+    """Take the veth pair away again: other tests count on a namespace with only ``lo``
+    (tests/media checks what aioice finds by itself there)."""
+    if netns.is_private() and VETH in netns.interfaces():
+        subprocess.run(["ip", "link", "del", VETH], check=True)
 
 
 def require_janus() -> None:
@@ -43,15 +53,19 @@ def require_janus() -> None:
 @pytest.fixture
 def janus(tmp_path: Path) -> Iterator[JanusProcess]:
     require_janus()
-    ensure_network()
-    port = next(_ports)
-    low = 20000 + (port - 18188) * 200 % 20000
-    process = start_janus(tmp_path / "janus", JANUS_ADDRESS, port=port,
-                          rtp_ports=(low, low + 199))
+    made = ensure_network()
     try:
-        yield process
+        port = next(_ports)
+        low = 20000 + (port - 18188) * 200 % 20000
+        process = start_janus(tmp_path / "janus", JANUS_ADDRESS, port=port,
+                              rtp_ports=(low, low + 199))
+        try:
+            yield process
+        finally:
+            process.stop()
     finally:
-        process.stop()
+        if made:
+            remove_network()
 
 
 @pytest.fixture

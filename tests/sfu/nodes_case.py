@@ -31,7 +31,7 @@ from tests.multinode.conftest import (  # noqa: F401  (fixtures)
     services,
 )
 
-from .conftest import JANUS_ADDRESS, ensure_network, require_janus
+from .conftest import JANUS_ADDRESS, ensure_network, remove_network, require_janus
 from .janus_proc import JanusProcess, start_janus
 from .test_sfu_calls import engine, mode
 
@@ -89,14 +89,18 @@ class SfuNode:
 @pytest.fixture
 def two_janus(tmp_path: Path) -> Iterator[list[JanusProcess]]:
     require_janus()
-    ensure_network()
-    started = [start_janus(tmp_path / f"janus-{i}", JANUS_ADDRESS, port=18288 + i,
-                           rtp_ports=(21000 + 500 * i, 21499 + 500 * i)) for i in range(2)]
+    made = ensure_network()
+    started: list[JanusProcess] = []
     try:
+        for i in range(2):
+            started.append(start_janus(tmp_path / f"janus-{i}", JANUS_ADDRESS, port=18288 + i,
+                                       rtp_ports=(21000 + 500 * i, 21499 + 500 * i)))
         yield started
     finally:
         for j in started:
             j.stop()
+        if made:
+            remove_network()
 
 
 @pytest.fixture

@@ -188,6 +188,9 @@ class JoinSession(_Wire, frozen=True, kw_only=True):
     session_id: str
     #: (addition) false: do not take the call from another connection of this user
     take_call: bool = True
+    #: (addition) this client can carry the call through the media server (the SFU
+    #: events of docs/WIRE.md); a call moves to the SFU only when everyone's can
+    sfu: bool = False
 
 
 class RaiseHand(_Wire, frozen=True, kw_only=True):

@@ -60,10 +60,18 @@ class Participant:
     #: non-empty, and the last one is the call connection
     connections: list[str] = field(default_factory=list)
     media: Media = NO_MEDIA
+    #: keys of connections whose client can carry the call through the media server
+    #: (join-session ``sfu: true``); a call stays mesh while anyone's cannot
+    sfu_connections: list[str] = field(default_factory=list)
 
     @property
     def call_connection(self) -> str | None:
         return self.connections[-1] if self.connections else None
+
+    @property
+    def call_can_use_sfu(self) -> bool:
+        call = self.call_connection
+        return call is not None and call in self.sfu_connections
 
     def snapshot(self) -> Participant:
         """A copy for an event, so later changes cannot alter what was published."""
@@ -123,8 +131,8 @@ class Meeting:
         self.chat: deque[ChatMessage] = deque(maxlen=CHAT_HISTORY)
 
     # --- presence -------------------------------------------------------
-    def connect(self, identity: Identity, key: str, *, take_call: bool = True
-                ) -> tuple[Participant, bool, CallMove | None]:
+    def connect(self, identity: Identity, key: str, *, take_call: bool = True,
+                sfu: bool = False) -> tuple[Participant, bool, CallMove | None]:
         """Count a connection of this user.
 
         Returns the participant, ``True`` when it is the user's first connection,
@@ -137,6 +145,9 @@ class Meeting:
             self.participants[identity.user_id] = participant
         if key in participant.connections:
             return participant, first, None
+        participant.sfu_connections = [
+            k for k in participant.sfu_connections if k in participant.connections
+        ] + ([key] if sfu else [])
         if take_call or not participant.connections:
             previous = participant.call_connection
             participant.connections.append(key)
@@ -274,7 +285,8 @@ class Meeting:
             "participants": [
                 {"id": p.id, "name": p.name, "role": p.role, "handRaised": p.hand_raised,
                  "handRaisedAt": p.hand_raised_at, "connections": list(p.connections),
-                 "media": [p.media.audio, p.media.video, p.media.screen]}
+                 "media": [p.media.audio, p.media.video, p.media.screen],
+                 "sfu": [k for k in p.sfu_connections if k in p.connections]}
                 for p in self.participants.values()
             ],
             "polls": [
@@ -291,7 +303,7 @@ class Meeting:
         for p in state.get("participants", []):
             meeting.participants[p["id"]] = Participant(
                 p["id"], p["name"], p["role"], p["handRaised"], p["handRaisedAt"],
-                list(p["connections"]), Media(*p.get("media", ())))
+                list(p["connections"]), Media(*p.get("media", ())), list(p.get("sfu", ())))
         for p in state.get("polls", []):
             meeting.polls[p["id"]] = Poll(p["id"], p["question"], list(p["options"]),
                                           p["createdBy"], dict(p["votes"]), p["closed"])

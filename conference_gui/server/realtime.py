@@ -308,7 +308,7 @@ class VideoNamespace(socketio.AsyncNamespace):
                         raise ApiError(409, "not_connected", "The connection is closing")
                     state.key = meetings.connection_key(sid)
                     participant, first, move = meeting.connect(
-                        identity, state.key, take_call=take_call)
+                        identity, state.key, take_call=take_call, sfu=body.sfu)
                     participant = participant.snapshot()
                     state.joined = True
             except BaseException:

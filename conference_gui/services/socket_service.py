@@ -267,7 +267,8 @@ class SocketService(QObject):
         try:
             ack = await self._sio.call(
                 "join-session",
-                {"sessionId": self.session_id},
+                # sfu: this client carries the call through the media server too
+                {"sessionId": self.session_id, "sfu": True},
                 namespace=NAMESPACE,
                 timeout=self._connect_timeout,
             )

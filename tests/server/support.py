@@ -156,8 +156,9 @@ class Peer:
     async def call(self, event: str, data: Any = None) -> Any:
         return await self.sio.call(event, data, namespace=NS, timeout=TIMEOUT)
 
-    async def join(self) -> dict[str, Any]:
-        ack = await self.call("join-session", {"sessionId": self.member.session_id})
+    async def join(self, **extra: Any) -> dict[str, Any]:
+        """``join-session`` (``extra``: additions such as ``sfu=True``)."""
+        ack = await self.call("join-session", {"sessionId": self.member.session_id, **extra})
         assert "error" not in ack, ack
         return ack
 

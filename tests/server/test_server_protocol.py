@@ -37,10 +37,11 @@ def test_every_ack_and_event_is_its_declared_type(api: Api) -> None:
                 ("media-state", {"audio": True, "video": False, "screen": True}),
                 ("signal", {"to": bob.user_id, "data": {"type": "bye"}}),
                 ("call-claim", {}),
+                ("reaction", {"reaction": "clap"}),
             ]
             for event, payload in calls:
                 acks.append((event, await ann.call(event, payload)))
-            poll_id = acks[4][1]["poll"]["id"]
+            poll_id = next(a["poll"]["id"] for e, a in acks if e == "poll-create")
             acks.append(("poll-vote", await b.call("poll-vote", {"pollId": poll_id,
                                                                  "option": 1})))
             acks.append(("poll-close", await ann.call("poll-close", {"pollId": poll_id})))

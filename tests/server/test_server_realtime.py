@@ -420,8 +420,10 @@ def test_resource_events_carry_the_revision(api: Api) -> None:
             assert await b.wait_for("resource-uploaded") == uploaded  # uploader included
             rid = uploaded["resource"]["id"]
             deleted = await asyncio.to_thread(api.delete, host, rid)
-            assert await b.wait_for("resource-deleted") == {"resourceId": rid,
-                                                            "revision": deleted.json()["revision"]}
+            assert await b.wait_for("resource-deleted") == {
+                "resourceId": rid, "revision": deleted.json()["revision"],
+                "deletedBy": {"id": host.user_id, "name": "Ann"},  # (addition, WIRE.md)
+            }
             assert (await b.join())["resourceRevision"] == 2
 
     run(main)

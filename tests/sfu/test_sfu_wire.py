@@ -63,7 +63,7 @@ def test_isolation_and_shapes(sfu_server: ServerThread) -> None:
             await p.connect()
         pcs: list[RTCPeerConnection] = []
         try:
-            acks = [await p.join() for p in peers]
+            acks = [await p.join(sfu=True) for p in peers]
             # The third of each meeting joined into an SFU call; the first two were told.
             assert [a["call"]["mode"] for a in acks] == ["mesh", "mesh", "sfu"] * 2
             for p in peers[:2] + peers[3:5]:
@@ -171,14 +171,52 @@ def test_only_the_call_connection_uses_the_sfu(sfu_server: ServerThread) -> None
             await p.connect()
         try:
             for p in (first, *others):
-                await p.join()
+                await p.join(sfu=True)
             ack = await second.call("join-session", {"sessionId": ann.session_id,
-                                                     "takeCall": False})
+                                                     "takeCall": False, "sfu": True})
             assert ack["call"] == {"mode": "sfu", "active": False}
             ack = await second.call("sfu-subscribe", {"participantId": bob.user_id})
             assert error_code(ack) == "not_in_call"
         finally:
             for p in (first, *others, second):
+                await p.close()
+
+    run(story())
+
+
+def test_a_client_that_knows_only_the_mesh_keeps_the_call_peer_to_peer(
+    sfu_server: ServerThread,
+) -> None:
+    """A browser page that follows SPEC's mesh rules (no ``sfu`` in its join) must never be
+    left out: with it in the call, the call stays mesh; once it is there, back to mesh."""
+    api = Api(sfu_server.url)
+    ann, bob, cy = three(api, "Mixed")
+    dee = api.join(ann, "Dee")
+
+    async def story() -> None:
+        peers = [Peer(sfu_server.url, m) for m in (ann, bob, cy, dee)]
+        for p in peers:
+            await p.connect()
+        try:
+            first, second, browser, fourth = peers
+            await first.join(sfu=True)
+            await second.join(sfu=True)
+            ack = await browser.join()  # a mesh-only client: three people, still mesh
+            assert ack["call"]["mode"] == "mesh"
+            await asyncio.sleep(0.5)
+            assert not first.received("call-mode")
+            await browser.close()  # it leaves; a fourth desktop client joins: three can
+            ack = await fourth.join(sfu=True)
+            assert ack["call"]["mode"] == "sfu"
+            again = Peer(sfu_server.url, cy)
+            await again.connect()
+            peers.append(again)
+            await again.join()  # the mesh-only client comes back: everyone back to mesh
+            event = await first.wait_for("call-mode",
+                                         lambda e: e["mode"] == "mesh", timeout=10)
+            assert event["mode"] == "mesh"
+        finally:
+            for p in peers:
                 await p.close()
 
     run(story())

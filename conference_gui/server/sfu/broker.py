@@ -151,16 +151,26 @@ class SfuBroker:
         record = await self._rooms.get(session_id)
         return record.mode if record is not None else "mesh"
 
-    async def _people(self, session_id: str) -> int:
+    async def _people(self, session_id: str) -> tuple[int, bool]:
+        """How many are in the call, and whether all of their clients can use the SFU
+        (a browser that knows only SPEC's mesh rules keeps the call peer to peer)."""
         async with self._meetings.view(session_id) as meeting:
-            return sum(1 for p in meeting.participants.values() if p.call_connection)
+            callers = [p for p in meeting.participants.values() if p.call_connection]
+            return len(callers), all(p.call_can_use_sfu for p in callers)
 
     async def review(self, session_id: str) -> None:
         """After someone came or went: move the call to the SFU, or plan its way back."""
         if not self.enabled:
             return
-        people = await self._people(session_id)
+        people, all_can = await self._people(session_id)
         record = await self._rooms.get(session_id)
+        if people >= self.settings.sfu_from and not all_can:
+            if record is not None and record.mode == "sfu":
+                log.info("session %s: someone cannot use the media server; back to mesh",
+                         session_id)
+                self._cancel_back(session_id)
+                await self._to_mesh(session_id, "")
+            return
         if people >= self.settings.sfu_from:
             self._cancel_back(session_id)
             if record is not None and record.mode == "sfu":
@@ -209,7 +219,8 @@ class SfuBroker:
         try:
             await asyncio.sleep(self.settings.mesh_delay)
             self._back_to_mesh.pop(session_id, None)
-            if await self._people(session_id) < self.settings.sfu_from:
+            people, _ = await self._people(session_id)
+            if people < self.settings.sfu_from:
                 await self._to_mesh(session_id, "")
         except asyncio.CancelledError:
             raise

@@ -21,7 +21,11 @@ from tests.conftest import Loop
 
 
 class FakeSocket(QObject):
+    """Only the SocketService signals CallService listens to."""
+
     signal_received = Signal(object)
+    sfu_published = Signal(str)
+    sfu_unpublished = Signal(str)
 
 
 class FakeEngine:
@@ -32,6 +36,9 @@ class FakeEngine:
 
     def start(self) -> None:
         self.calls.append(("start", None))
+
+    def set_sfu_ask(self, ask: Any) -> None:
+        pass  # the SFU broker's requests are not part of these stories
 
     def join(self, me: str, others: list[str]) -> None:
         self.calls.append(("join", (me, tuple(others))))

@@ -45,7 +45,8 @@ def test_peer_on_node_a_sees_uploads_and_deletes_made_through_node_b(cluster: Cl
             deleted = await asyncio.to_thread(api_b.delete, bob, uploaded["resource"]["id"])
             assert deleted.status_code == 200 and deleted.json() == {"revision": 2}
             event = await on_a.wait_for("resource-deleted")
-            assert event == {"resourceId": uploaded["resource"]["id"], "revision": 2}
+            assert event == {"resourceId": uploaded["resource"]["id"], "revision": 2,
+                             "deletedBy": {"id": bob.user_id, "name": "Bob"}}
             assert (await asyncio.to_thread(api_a.listed, ann)) == {"revision": 2, "resources": []}
             # Each socket got each event once: Redis delivers to every node, once.
             assert len(on_a.received("resource-uploaded")) == 1

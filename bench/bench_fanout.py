@@ -95,7 +95,8 @@ def run(n: int, uploads: int, interval: float, procs: int) -> None:
     print(f"          request→last client {summary_ms(s.last)}")
     print(
         f"          every client got every event once: {verdict(s.complete)} · "
-        f"target p99 ≤ 10 ms: {verdict(p99 <= 10)} (median {statistics.median(s.lat) * 1000:.2f} ms)",
+        f"target p99 ≤ 10 ms: {verdict(p99 <= 10)} "
+        f"(median {statistics.median(s.lat) * 1000:.2f} ms)",
         flush=True,
     )
 

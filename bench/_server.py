@@ -31,6 +31,7 @@ from conference_gui.server.auth import Identity
 from conference_gui.server.config import ServerConfig
 from conference_gui.server.events import ResourceUploaded
 from conference_gui.server.ids import new_id
+from conference_gui.server.runner import loop_factory
 from conference_gui.server.storage import ResourceRecord, SqliteStorage
 from conference_gui.server.uploads import ReceivedUpload
 
@@ -208,8 +209,12 @@ def main() -> None:
     p.add_argument("--data-dir", required=True)
     p.add_argument("--max-upload-mb", type=int, default=2048)
     args = p.parse_args()
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(amain(args))
+    # The event loop conference-server runs on (uvloop where installed;
+    # CONFERENCE_SERVER_LOOP=asyncio for asyncio's own).
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(
+        loop_factory=loop_factory()
+    ) as runner:
+        runner.run(amain(args))
 
 
 if __name__ == "__main__":

@@ -169,6 +169,31 @@ class MeetingEnded:
         return cls(Person(event.ended_by.id, event.ended_by.name), parse_time(event.ended_at))
 
 
+#: The reactions of the wire contract, as people see them.
+REACTION_EMOJI: dict[str, str] = {
+    "thumbs-up": "👍", "clap": "👏", "laugh": "😂", "heart": "❤️", "party": "🎉",
+    "surprised": "😮",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """Someone reacted (``reaction``, an addition to the wire contract)."""
+
+    participant_id: str
+    reaction: str
+    sent_at: datetime
+
+    @property
+    def emoji(self) -> str:
+        return REACTION_EMOJI.get(self.reaction, "")
+
+    @classmethod
+    def from_wire(cls, data: object) -> Reaction:
+        event = decode(data, wire.ReactionEvent)
+        return cls(event.participant_id, event.reaction, parse_time(event.sent_at))
+
+
 @dataclass(frozen=True, slots=True)
 class SignalMessage:
     """A WebRTC signaling message relayed by the server to exactly one peer."""

@@ -79,11 +79,18 @@ class ResourceUploaded:
 class ResourceDeleted:
     revision: int
     resource_id: str
+    #: who deleted it, when the server says (an addition to the wire contract)
+    deleted_by: Person | None = None
 
     @classmethod
     def from_wire(cls, data: object) -> ResourceDeleted:
         event = decode(data, wire.ResourceDeleted)
-        return cls(revision=event.revision, resource_id=event.resource_id)
+        by = event.deleted_by
+        return cls(
+            revision=event.revision,
+            resource_id=event.resource_id,
+            deleted_by=Person(by.id, by.name) if by is not None else None,
+        )
 
 
 ResourceEvent = ResourceUploaded | ResourceDeleted

@@ -12,20 +12,24 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QToolButton
+from PySide6.QtWidgets import QMenu, QToolButton
 
 from conference_gui.domain.call import MediaState
-from conference_gui.domain.stage import CAMERA, Tile
+from conference_gui.domain.meeting import REACTION_EMOJI, Reaction
+from conference_gui.domain.stage import CAMERA, SCREEN, Tile
 from conference_gui.media.exchange import FrameSlot
 from conference_gui.models.call_extras import CallQuality, MutedTalk, Spotlight
 from conference_gui.models.call_model import CallController
 from conference_gui.services.call_service import CallService
 from conference_gui.services.media.catalog import DeviceKind
 from conference_gui.services.media.media_devices import MediaDevices
+from conference_gui.services.socket_service import RequestError
 from conference_gui.session import MeetingSession
+from conference_gui.tasks import TaskKeeper
 from conference_gui.ui.icons import icon
 from conference_gui.ui.main_window import MainWindow
 from conference_gui.ui.push_to_talk import PushToTalkKey
+from conference_gui.ui.screen_picker import ScreenPicker
 from conference_gui.ui.video_grid import GRID, SPEAKER, VideoGrid
 from conference_gui.ui.video_tile import white_icons
 
@@ -57,6 +61,7 @@ class CallFeature(QObject):
             name=session.info.name or settings.display_name(),
             parent=self,
         )
+        window.set_media_devices(self.devices)  # Preferences → Audio & Video uses them
         self.service = CallService(session.socket, parent=self)
         want = MediaState(
             audio=settings.mic_on_at_join(),
@@ -79,6 +84,14 @@ class CallFeature(QObject):
         self.camera_action = self._toggle("cameraAction", "Ctrl+E", want.video)
         self.camera_action.toggled.connect(self.controller.set_camera)
         self.camera_button = self._button("cameraButton", self.camera_action)
+        self.screen_action = self._toggle("screenShareAction", "Ctrl+Alt+D", False)
+        self.screen_action.toggled.connect(self._screen_toggled)
+        self.screen_button = self._button("screenShareButton", self.screen_action,
+                                          styled=False)
+        self.screen_picker: ScreenPicker | None = None
+        self._layout_before_share: bool | None = None
+        self.service.set_screen(self.devices.screen_frames)
+        self.devices.screen.ended.connect(self._screen_ended)
         self._show_sending(want)
 
         self.speaker_view_action = QAction(self.tr("Speaker view"), window)
@@ -94,6 +107,8 @@ class CallFeature(QObject):
                                           styled=False)
         self._show_layout(False)
         self.push_to_talk = PushToTalkKey(window, self.muted_talk.press, self.muted_talk.release)
+        self.react_button = self._reactions_button()
+        session.socket.reaction_received.connect(self._show_reaction)
 
         self.controller.sending_changed.connect(self._show_sending)
         self.controller.levels_changed.connect(self._show_levels)
@@ -101,6 +116,11 @@ class CallFeature(QObject):
         self.controller.active_changed.connect(self._show_active)
         self.spotlight.focus_changed.connect(self._show_focus)
         self.grid.pin_requested.connect(self._pin)
+        self.grid.notice_button.clicked.connect(self._claim_call)
+        self.grid.sharing_stop_button.clicked.connect(self.stop_sharing)
+        for signal in (self.controller.model.rowsInserted, self.controller.model.rowsRemoved,
+                       self.controller.model.modelReset):
+            signal.connect(self._follow_shared_screens)
         self.muted_talk.hint_changed.connect(self._show_muted_hint)
         self.muted_talk.push_to_talk_changed.connect(self._show_push_to_talk)
         self.quality.changed.connect(self._show_quality)
@@ -142,10 +162,110 @@ class CallFeature(QObject):
         self._window.control_bar.add_tool_button(button)
         return button
 
+    def _reactions_button(self) -> QToolButton:
+        """Thumbs up, clap, laugh, …: shown briefly over your tile in every window."""
+        button = QToolButton(self._window.control_bar)
+        button.setObjectName("reactButton")
+        button.setText(self.tr("React"))
+        button.setIcon(icon("reaction"))
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        button.setToolTip(self.tr("Send a reaction"))
+        menu = QMenu(button)
+        menu.setObjectName("reactionsMenu")
+        for name, emoji in REACTION_EMOJI.items():
+            action = menu.addAction(emoji)
+            action.setObjectName(f"react-{name}")
+            action.setToolTip(name.replace("-", " "))
+            action.triggered.connect(lambda _=False, n=name: self._react(n))
+        button.setMenu(menu)
+        self._window.control_bar.add_tool_button(button)
+        self._reaction_tasks = TaskKeeper("reactions")
+        return button
+
+    def _react(self, reaction: str) -> None:
+        self._reaction_tasks.spawn(self._send_reaction(reaction))
+
+    async def _send_reaction(self, reaction: str) -> None:
+        try:
+            await self._session.socket.send_reaction(reaction)
+        except RequestError as exc:
+            self._window.show_error(self.tr("Reaction not sent: %s") % exc.message)
+
+    def _show_reaction(self, reaction: Reaction) -> None:
+        tile = self.grid.tile(reaction.participant_id)
+        if tile is not None and reaction.emoji:
+            tile.show_reaction(reaction.emoji)
+
     def _slot_for(self, tile: Tile) -> FrameSlot | None:
         if tile.is_self:
-            return self.devices.camera_frames if tile.source == CAMERA else None
+            # Your own screen: a copy scaled to the tile on the device thread.
+            return self.devices.camera_frames if tile.source == CAMERA else (
+                self.devices.screen.preview
+            )
         return self.controller.remote_slot(tile.participant_id, tile.source)
+
+    # -- screen sharing -------------------------------------------------------------
+    def _screen_toggled(self, on: bool) -> None:
+        """On: pick a screen or window first (the picker shares); off: stop sharing."""
+        sharing = self.devices.screen.running
+        if on and not sharing:
+            self._set_screen_checked(False)  # checked only once something is shared
+            self.open_screen_picker()
+        elif not on and sharing:
+            self.stop_sharing()
+
+    def open_screen_picker(self) -> None:
+        if self.screen_picker is not None:
+            self.screen_picker.raise_()
+            return
+        picker = ScreenPicker(self.devices.screen, self._window)
+        picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        picker.source_chosen.connect(self.share)
+        picker.finished.connect(lambda _: setattr(self, "screen_picker", None))
+        self.screen_picker = picker
+        picker.open()
+
+    def share(self, source: object) -> None:
+        """Share ``source`` (a ScreenSource from the picker) on the offer's third section."""
+        self.devices.screen.start(source)  # type: ignore[arg-type]
+        self.controller.set_screen_sharing(True)
+        self._set_screen_checked(True)
+        self.grid.set_sharing_bar(self.tr("You are sharing your screen"))
+
+    def stop_sharing(self) -> None:
+        self.devices.screen.stop()
+        self.controller.set_screen_sharing(False)
+        self._set_screen_checked(False)
+        self.grid.set_sharing_bar("")
+
+    def _screen_ended(self, message: str) -> None:
+        self.stop_sharing()
+        if message:
+            self._window.show_error(message)
+            self._window.notify(message, "screen-share")
+
+    def _set_screen_checked(self, on: bool) -> None:
+        blocked = self.screen_action.blockSignals(True)
+        self.screen_action.setChecked(on)
+        self.screen_action.blockSignals(blocked)
+        text = self.tr("Stop sharing") if on else self.tr("Share screen")
+        self.screen_action.setText(text)
+        self.screen_action.setIcon(icon("screen-share"))
+        self.screen_action.setToolTip(f"{text} (Ctrl+Alt+D)")
+        self.screen_button.setAccessibleName(
+            self.tr("Sharing your screen") if on else self.tr("Share your screen")
+        )
+
+    def _follow_shared_screens(self, *_: object) -> None:
+        """Someone else shares: show it large (speaker view), and back when it ends."""
+        shared = any(t.source == SCREEN and not t.is_self for t in self.controller.stage)
+        if shared and self._layout_before_share is None:
+            self._layout_before_share = self.speaker_view_action.isChecked()
+            self.speaker_view_action.setChecked(True)
+        elif not shared and self._layout_before_share is not None:
+            self.speaker_view_action.setChecked(self._layout_before_share)
+            self._layout_before_share = None
 
     # -- showing state -----------------------------------------------------------------
     def _show_sending(self, media: MediaState) -> None:
@@ -205,6 +325,8 @@ class CallFeature(QObject):
                 tile.set_quality(*self.quality.of(tile.tile.participant_id))
 
     def _show_uplink(self, poor: bool) -> None:
+        # A shared screen keeps its resolution (text stays sharp): its frame rate gives way.
+        self.devices.screen.set_frame_rate(5 if poor else 10)
         self.grid.set_notice(
             "uplink",
             self.tr("Your connection is unstable: the others may not see or hear you well.")
@@ -215,6 +337,19 @@ class CallFeature(QObject):
         self.grid.set_notice(
             "elsewhere", "" if active else self.tr("You are in this call in another window.")
         )
+        self.grid.set_notice_button("" if active else self.tr("Use this window"))
+
+    def _claim_call(self) -> None:
+        """"Use this window": the call moves here from the person's other window."""
+        self._reaction_tasks.spawn(self._send_claim())
+
+    async def _send_claim(self) -> None:
+        try:
+            call = await self._session.socket.claim_call()
+        except RequestError as exc:
+            self._window.show_error(self.tr("Could not move the call here: %s") % exc.message)
+            return
+        self.controller.call_moved_here(call)
 
     def _show_device_problem(self, kind: str, state: str, message: str) -> None:
         if message:
@@ -245,6 +380,9 @@ class CallFeature(QObject):
         self._window.show_error(f"{who}: {message}" if who else message)
 
     async def shutdown(self) -> None:
+        if self.screen_picker is not None:
+            self.screen_picker.reject()
+        await self._reaction_tasks.shutdown()
         self.push_to_talk.detach()
         self.quality.stop()
         self.grid.detach()

@@ -11,7 +11,7 @@ from collections import deque
 
 from PySide6.QtCore import QObject, QTimer
 
-from conference_gui.domain.resources import Resource, ResourceUploaded
+from conference_gui.domain.resources import Resource, ResourceDeleted, ResourceUploaded
 from conference_gui.domain.wording import plural
 from conference_gui.models.preview import PreviewLoader
 from conference_gui.models.resource_filter import UnseenResources
@@ -38,6 +38,9 @@ class ResourcesFeature(QObject):
         self._session = session
         self._window = window
         self.model = ResourceListModel(self)
+        # Before the controller: this slot then runs while the row still exists.
+        session.socket.resource_deleted.connect(self._collect_removed)
+        self._removed: list[tuple[str, str]] = []  # (who, file name)
         self.controller = ResourceController(
             session.socket,
             session.api,
@@ -49,7 +52,8 @@ class ResourcesFeature(QObject):
         )
         self.preview = PreviewLoader(session.api, session.info.session_id, self)
         self.dock = ResourcesDock(
-            session.socket, self.model, self.controller, window, preview=self.preview
+            session.socket, self.model, self.controller, window, preview=self.preview,
+            settings=session.settings,
         )
         window.add_dock(self.dock, shortcut="Ctrl+Shift+R", visible=True)
         window.add_meeting_action(self.dock.upload_action)
@@ -80,6 +84,10 @@ class ResourcesFeature(QObject):
         self._shared_timer.setSingleShot(True)
         self._shared_timer.setInterval(SHARED_TOAST_DELAY_MS)
         self._shared_timer.timeout.connect(self._toast_shared)
+        self._removed_timer = QTimer(self)
+        self._removed_timer.setSingleShot(True)
+        self._removed_timer.setInterval(SHARED_TOAST_DELAY_MS)
+        self._removed_timer.timeout.connect(self._toast_removed)
         session.socket.resource_uploaded.connect(self._collect_shared)
         session.on_shutdown(self.name, self.shutdown)
 
@@ -115,6 +123,29 @@ class ResourcesFeature(QObject):
         if not self._shared_timer.isActive():
             self._shared_timer.start()
 
+    def _collect_removed(self, event: ResourceDeleted) -> None:
+        """Files others removed: told briefly, like shared ones ("Ann removed notes.txt")."""
+        by = event.deleted_by
+        gone = self.model.ledger.get(event.resource_id)
+        if by is None or gone is None or by.id == self._session.me.id:
+            return
+        self._removed.append((by.name, gone.name))
+        if not self._removed_timer.isActive():
+            self._removed_timer.start()
+
+    def _toast_removed(self) -> None:
+        removed, self._removed = self._removed, []
+        if not removed:
+            return
+        people = {who for who, _ in removed}
+        if len(removed) == 1:
+            text = self.tr("%s removed %s") % removed[0]
+        elif len(people) == 1:
+            text = self.tr("%s removed %d files") % (removed[0][0], len(removed))
+        else:
+            text = self.tr("%d files were removed") % len(removed)
+        self._window.notify(text, "delete")
+
     def _toast_shared(self) -> None:
         shared, self._shared = self._shared, []
         if not shared:
@@ -130,6 +161,7 @@ class ResourcesFeature(QObject):
 
     async def shutdown(self) -> None:
         self._shared_timer.stop()
+        self._removed_timer.stop()
         await self.dock.shutdown()
         await self.controller.shutdown()
         self.preview.close()

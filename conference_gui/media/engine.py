@@ -302,7 +302,9 @@ class CallEngine:
         # The ICE policy lives in this thread's context; the loop's tasks (and
         # aiortc's, created from them) copy it, so ICE gathering sees it.
         use_policy(self._ice)
-        loop = asyncio.new_event_loop()
+        # A plain asyncio loop, whatever policy the host process installed:
+        # qasync.run() installs one that would hand this thread a Qt loop.
+        loop = asyncio.DefaultEventLoopPolicy().new_event_loop()
         executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=self._options.codec_threads, thread_name_prefix=f"{self._name}-codec"
         )

@@ -10,14 +10,21 @@ for H.264). :class:`MarkerJitterBuffer` releases a frame once its packets are
 contiguous from the buffer's start up to a packet with the marker bit, and
 otherwise behaves exactly like aiortc's.
 
-It is installed per receiver by :func:`use_marker_buffer` (aiortc keeps the
-buffer in a private attribute; the version is pinned in ``pyproject.toml``
-and the engine's tests check the attribute is there), never globally.
+:class:`BoundedDecoderQueue` keeps the picture from falling ever further
+behind when decoding cannot keep up (cut the backlog at a key frame).
+
+Both are installed per receiver (:func:`use_marker_buffer`,
+:func:`use_bounded_decoder`; aiortc keeps them in private attributes; the
+version is pinned in ``pyproject.toml`` and the engine's tests check the
+attributes are there), never globally.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
+from typing import Any
 
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
@@ -66,4 +73,82 @@ def use_marker_buffer(receiver: RTCRtpReceiver) -> bool:
         log.warning("aiortc's video jitter buffer is not where expected; keeping it")
         return False
     setattr(receiver, _ATTRIBUTE, MarkerJitterBuffer(capacity=current.capacity, is_video=True))
+    return True
+
+
+_QUEUE_ATTRIBUTE = "_RTCRtpReceiver__decoder_queue"
+_ERROR_ATTRIBUTE = "_RTCRtpReceiver__decoder_error"
+
+#: Encoded pictures that may wait for the decoder before the backlog is cut
+#: (a third of a second at 30 fps): beyond it the picture would only grow late.
+MAX_BACKLOG = 10
+
+
+def is_vp8_keyframe(data: bytes) -> bool:
+    """A VP8 frame's tag says key frame with bit 0 clear (RFC 6386, section 9.1)."""
+    return bool(data) and data[0] & 0x01 == 0
+
+
+class BoundedDecoderQueue(queue.Queue[Any]):
+    """aiortc's decoder queue, with the latency bounded when decoding falls behind.
+
+    aiortc decodes every received picture in order; on a machine that cannot
+    keep up the queue (and the picture's delay) grows without end. Here, once
+    ``MAX_BACKLOG`` pictures wait, new ones are dropped until a key frame
+    arrives (and one is asked for, the way aiortc asks after a decoding error:
+    a PLI to the sender); the key frame replaces whatever still waits, so the
+    decoder jumps to the present instead of working through the past. Only
+    VP8 can be cut safely this way (its key frames are easy to recognise);
+    other codecs pass through unchanged.
+    """
+
+    def __init__(self, ask_key_frame: threading.Event, limit: int = MAX_BACKLOG) -> None:
+        super().__init__()
+        self._ask = ask_key_frame
+        self._limit = limit
+        self._skipping = False
+        self.dropped = 0
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        if item is None:  # the receiver stops
+            super().put(item, block, timeout)
+            return
+        codec, frame = item
+        if getattr(codec, "name", "") != "VP8":
+            super().put(item, block, timeout)
+            return
+        key = is_vp8_keyframe(frame.data)
+        if key and (self._skipping or self.qsize() >= self._limit):
+            self._drain()
+            self._skipping = False
+        elif self._skipping:
+            self.dropped += 1
+            return
+        elif self.qsize() >= self._limit:
+            log.info("the decoder is %d pictures behind: waiting for a key frame", self.qsize())
+            self._skipping = True
+            self.dropped += 1
+            self._ask.set()  # aiortc sends a PLI with the next packet
+            return
+        super().put(item, block, timeout)
+
+    def _drain(self) -> None:
+        with self.mutex:
+            dropped = [i for i in self.queue if i is not None]
+            kept = [i for i in self.queue if i is None]
+            self.queue.clear()
+            self.queue.extend(kept)
+            self.dropped += len(dropped)
+
+
+def use_bounded_decoder(receiver: RTCRtpReceiver) -> bool:
+    """Give a video receiver a :class:`BoundedDecoderQueue` (before it receives).
+    Returns False, and changes nothing, if aiortc's internals are not as expected."""
+    current = getattr(receiver, _QUEUE_ATTRIBUTE, None)
+    ask = getattr(receiver, _ERROR_ATTRIBUTE, None)
+    if type(current) is not queue.Queue or not isinstance(ask, threading.Event) \
+            or current.qsize():
+        log.warning("aiortc's decoder queue is not where expected; keeping it")
+        return False
+    setattr(receiver, _QUEUE_ATTRIBUTE, BoundedDecoderQueue(ask))
     return True

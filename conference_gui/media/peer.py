@@ -40,7 +40,7 @@ from aiortc.sdp import candidate_from_sdp
 
 from conference_gui.domain.call import CandidateInit
 from conference_gui.media.ice import IcePolicy
-from conference_gui.media.jitter import use_marker_buffer
+from conference_gui.media.jitter import use_bounded_decoder, use_marker_buffer
 from conference_gui.media.receive import MonoConverter, RemotePeer, Source, image_from_frame
 from conference_gui.media.stats import PeerStats, SectionCounters, section_counters, snapshot
 from conference_gui.media.stats import transport_bytes as _transport_bytes
@@ -116,6 +116,7 @@ class PeerLink:
             transceiver.setCodecPreferences(_codec_preferences(track.kind))
             if track.kind == "video":
                 use_marker_buffer(transceiver.receiver)  # a frame interval less latency
+                use_bounded_decoder(transceiver.receiver)  # late pictures are cut, not kept
             self.transceivers.append(transceiver)
         self.pc.on("connectionstatechange", self._state_changed)
         self._tasks.spawn(self._watch_connect(), "connect-timeout")

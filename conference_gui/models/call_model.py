@@ -242,6 +242,10 @@ class CallController(QObject):
             self._grace_timer.start(int(REJOIN_GRACE_S * 1000) + 50)
         self._take_part(ack.call, [*listed, *self._absent])
 
+    def call_moved_here(self, call: CallInfo) -> None:
+        """The call was claimed for this window ("Use this window" answered)."""
+        self._on_call_moved(call)
+
     def _on_call_moved(self, call: CallInfo) -> None:
         self._announced = None
         self._take_part(call, [p.id for p in self._roster.roster])

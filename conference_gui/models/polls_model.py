@@ -17,6 +17,7 @@ from conference_gui.domain.meeting import JoinAck, Participant, Poll
 from conference_gui.domain.polls import (
     PollBook,
     PollInputError,
+    may_change_vote,
     may_close,
     may_vote,
     results,
@@ -40,6 +41,7 @@ class PollRole(enum.IntEnum):
     TOTAL_VOTES = enum.auto()
     MY_VOTE = enum.auto()  # option index or None
     CAN_VOTE = enum.auto()
+    CAN_CHANGE_VOTE = enum.auto()  # voted, and the poll is still open
     CAN_CLOSE = enum.auto()
     CREATOR_NAME = enum.auto()
     MINE = enum.auto()  # created by this user
@@ -116,6 +118,8 @@ class PollListModel(RowListModel[Poll]):
             return poll.my_vote
         if role == PollRole.CAN_VOTE:
             return may_vote(poll)
+        if role == PollRole.CAN_CHANGE_VOTE:
+            return may_change_vote(poll) and poll.my_vote is not None
         if role == PollRole.CAN_CLOSE:
             return may_close(poll, self._viewer_id, self._viewer_is_host)
         if role == PollRole.CREATOR_NAME:

@@ -273,6 +273,8 @@ class ResourceUploaded(_Wire, frozen=True, kw_only=True):
 class ResourceDeleted(_Wire, frozen=True, kw_only=True):
     resource_id: Id
     revision: Revision
+    #: who deleted it (an addition: docs/WIRE.md); null from older servers
+    deleted_by: Person | None = None
 
 
 class ParticipantEvent(_Wire, frozen=True, kw_only=True):
@@ -306,6 +308,23 @@ class CallMoved(_Wire, frozen=True, kw_only=True):
     call: Call
 
 
+#: The reactions a participant can send (names, not free text: a reaction is not chat).
+REACTIONS = ("thumbs-up", "clap", "laugh", "heart", "party", "surprised")
+Reaction = Literal["thumbs-up", "clap", "laugh", "heart", "party", "surprised"]
+
+
+class ReactionSend(_Wire, frozen=True, kw_only=True):
+    """``reaction`` (an addition): shown briefly over the sender's tile everywhere."""
+
+    reaction: Reaction
+
+
+class ReactionEvent(_Wire, frozen=True, kw_only=True):
+    participant_id: Id
+    reaction: Reaction
+    sent_at: str
+
+
 class MeetingEnded(_Wire, frozen=True, kw_only=True):
     """(addition) The host ended the meeting for everyone; its files are deleted."""
 
@@ -327,6 +346,7 @@ CLIENT_EVENTS: dict[str, type[Struct]] = {
     "call-claim": Empty,
     "chat-history": ChatHistory,
     "end-meeting": Empty,
+    "reaction": ReactionSend,
 }
 
 #: Every server -> client event and the type of its payload.
@@ -343,6 +363,7 @@ SERVER_EVENTS: dict[str, type[Struct]] = {
     "signal": SignalEvent,
     "call-moved": CallMoved,
     "meeting-ended": MeetingEnded,
+    "reaction": ReactionEvent,
 }
 
 #: The successful ack of every client -> server event (a refusal is an :class:`Error`).
@@ -359,4 +380,5 @@ CLIENT_ACKS: dict[str, type[Struct]] = {
     "call-claim": CallAck,
     "chat-history": ChatHistoryAck,
     "end-meeting": Ok,
+    "reaction": Ok,
 }

@@ -28,6 +28,7 @@ from .events import (
     PollClosed,
     PollCreated,
     PollUpdated,
+    ReactionSent,
     ResourceDeleted,
     ResourceUploaded,
     SignalRelayed,
@@ -49,9 +50,13 @@ def to_emit(event: DomainEvent) -> tuple[str, JSON, str]:
         case ResourceUploaded(resource=resource, revision=revision):
             name = "resource-uploaded"
             payload = wire.ResourceUploaded(resource=resource_wire(resource), revision=revision)
-        case ResourceDeleted(resource_id=resource_id, revision=revision):
+        case ResourceDeleted(resource_id=resource_id, revision=revision, deleted_by=by):
             name = "resource-deleted"
-            payload = wire.ResourceDeleted(resource_id=resource_id, revision=revision)
+            payload = wire.ResourceDeleted(
+                resource_id=resource_id,
+                revision=revision,
+                deleted_by=wire.Person(id=by[0], name=by[1]) if by is not None else None,
+            )
         case ParticipantJoined(participant=participant):
             name = "participant-joined"
             payload = wire.ParticipantEvent(participant=participant_wire(participant))
@@ -78,6 +83,9 @@ def to_emit(event: DomainEvent) -> tuple[str, JSON, str]:
             name = "meeting-ended"
             payload = wire.MeetingEnded(ended_by=wire.Person(id=by_id, name=by_name),
                                         ended_at=at)
+        case ReactionSent(participant_id=pid, reaction=reaction, sent_at=at):
+            name = "reaction"
+            payload = wire.ReactionEvent(participant_id=pid, reaction=reaction, sent_at=at)
         case _:  # pragma: no cover
             raise TypeError(f"no emit for {type(event).__name__}")
     return name, out(payload), room

@@ -44,6 +44,7 @@ DEFAULT_EVENT_RATES: Mapping[str, tuple[float, float]] = MappingProxyType({
     "media-state": (10.0, 20.0),
     "call-claim": (2.0, 10.0),
     "end-meeting": (1.0, 5.0),
+    "reaction": (2.0, 8.0),
 })
 
 

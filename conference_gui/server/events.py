@@ -33,6 +33,8 @@ class ResourceDeleted:
     session_id: str
     resource_id: str
     revision: int
+    #: (user id, name) of who deleted it, for the others' "Ann removed notes.txt"
+    deleted_by: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +110,20 @@ class MeetingEnded:
     ended_at: str
 
 
+@dataclass(frozen=True, slots=True)
+class ReactionSent:
+    """Someone reacted (thumbs up, clap, …): shown briefly over their tile."""
+
+    session_id: str
+    participant_id: str
+    reaction: wire.Reaction
+    sent_at: str
+
+
 DomainEvent = (
     ResourceUploaded | ResourceDeleted | ParticipantJoined | ParticipantUpdated
     | ParticipantLeft | ChatPosted | PollCreated | PollUpdated | PollClosed | SignalRelayed
-    | CallMoved | MeetingEnded
+    | CallMoved | MeetingEnded | ReactionSent
 )
 Subscriber = Callable[[DomainEvent], Awaitable[None]]
 

@@ -34,6 +34,7 @@ from .events import (
     PollClosed,
     PollCreated,
     PollUpdated,
+    ReactionSent,
     SignalRelayed,
 )
 from .ids import utc_now_iso
@@ -114,6 +115,7 @@ class VideoNamespace(socketio.AsyncNamespace):
             "call-claim": self.on_call_claim,
             "chat-history": self.on_chat_history,
             "end-meeting": self.on_end_meeting,
+            "reaction": self.on_reaction,
         }
         #: sessions this node knows are ended (their events are refused at once)
         self._ended: set[str] = set()
@@ -481,6 +483,14 @@ class VideoNamespace(socketio.AsyncNamespace):
         # when nothing changed: a client that re-announces after a reconnect is
         # answered the same way as one announcing a change.
         await self._ctx.bus.publish(ParticipantUpdated(session_id, participant))
+        return wire.Ok()
+
+    async def on_reaction(self, state: SocketState, body: wire.ReactionSend) -> wire.Ok:
+        """A reaction goes to everyone in the meeting (the sender included)."""
+        session_id = state.identity.session_id
+        await self._ctx.bus.publish(
+            ReactionSent(session_id, state.identity.user_id, body.reaction, utc_now_iso())
+        )
         return wire.Ok()
 
     async def on_call_claim(self, state: SocketState, body: wire.Empty) -> wire.CallAck:

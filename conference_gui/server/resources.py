@@ -59,6 +59,10 @@ class ResourceService:
             revision = await self._storage.delete_resource(actor.session_id, resource_id)
             if revision is None:  # someone else deleted it a moment ago
                 raise ApiError(404, "not_found", "No such resource in this session")
-            await self._bus.publish(ResourceDeleted(actor.session_id, resource_id, revision))
+            await self._bus.publish(
+                ResourceDeleted(
+                    actor.session_id, resource_id, revision, (actor.user_id, actor.name)
+                )
+            )
         await self._blobs.remove(resource_id)
         return revision

@@ -159,6 +159,7 @@ class CallService(QObject):
         self._engine.set_playback(playback)
 
     def set_screen(self, slot: FrameSlot | None) -> None:
+        self.start()  # a command posted before the engine runs would be dropped
         self._engine.set_screen(slot)
 
     def remote_slot(self, pid: str, source: str) -> FrameSlot:

@@ -117,6 +117,17 @@ class AppSettings(QObject):
     def set_download_dir(self, folder: Path) -> None:
         self._set("downloads/folder", str(folder))
 
+    def upload_dir(self) -> Path:
+        """Where the file dialog opens: the last folder files were shared from, else Documents."""
+        stored = self._s.value("uploads/last_folder", "")
+        if stored and Path(str(stored)).is_dir():
+            return Path(str(stored))
+        std = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        return Path(std) if std else Path.home()
+
+    def set_upload_dir(self, folder: Path) -> None:
+        self._set("uploads/last_folder", str(folder))
+
     # -- call devices -------------------------------------------------------------
     # A device is remembered by its id (what QMediaDevices reports); ``None``
     # means "the system default", which follows the system's choice as it

@@ -34,6 +34,7 @@ from conference_gui.domain.meeting import (
     MeetingEnded,
     Participant,
     Poll,
+    Reaction,
     SignalMessage,
     call_of,
 )
@@ -84,6 +85,7 @@ class SocketService(QObject):
         signal_received(SignalMessage): a WebRTC signal addressed to us.
         call_moved(CallInfo): this window's part in the call changed (``active`` false:
             the call is now in another window of the same user; true: it is back here).
+        reaction_received(Reaction): someone reacted (thumbs up, clap, ...).
         meeting_ended(MeetingEnded): the host ended the meeting for everyone; the server
             closes the connection and refuses to reconnect it (code ``ended``).
         malformed_event(str event, str reason): a payload we dropped.
@@ -103,6 +105,7 @@ class SocketService(QObject):
     signal_received = Signal(object)
     call_moved = Signal(object)
     meeting_ended = Signal(object)
+    reaction_received = Signal(object)
     malformed_event = Signal(str, str)
 
     def __init__(
@@ -320,6 +323,10 @@ class SocketService(QObject):
         """
         await self.request("media-state", media.to_wire())
 
+    async def send_reaction(self, reaction: str) -> None:
+        """React (one of :data:`conference_gui.domain.meeting.REACTION_EMOJI`'s names)."""
+        await self.request("reaction", {"reaction": reaction})
+
     async def end_meeting(self) -> None:
         """End the meeting for everyone (host only; else RequestError ``forbidden``).
 
@@ -363,6 +370,7 @@ class SocketService(QObject):
             "signal": (SignalMessage.from_wire, self.signal_received),
             "call-moved": (_call_moved, self.call_moved),
             "meeting-ended": (MeetingEnded.from_wire, self.meeting_ended),
+            "reaction": (Reaction.from_wire, self.reaction_received),
         }
         for event, (parse, signal) in typed.items():
             on(event, self._relay(event, parse, signal), namespace=NAMESPACE)

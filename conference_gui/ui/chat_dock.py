@@ -395,9 +395,9 @@ class ChatInput(QPlainTextEdit):
         super().__init__(parent)
         self.setObjectName("chatInput")
         self.setTabChangesFocus(True)
-        self.setPlaceholderText(
-            self.tr("Message everyone — Enter to send, Shift+Enter for a new line")
-        )
+        # Short enough for a narrow dock; the keys are in the tooltip.
+        self.setPlaceholderText(self.tr("Message everyone"))
+        self.setToolTip(self.tr("Enter sends, Shift+Enter starts a new line"))
         self.setAccessibleName(self.tr("Chat message"))
         fm = QFontMetrics(self.font())
         frame = 2 * (self.frameWidth() + int(self.document().documentMargin()))

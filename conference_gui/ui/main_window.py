@@ -29,8 +29,10 @@ from PySide6.QtWidgets import (
 )
 
 from conference_gui import __version__
+from conference_gui.domain.meeting import MeetingEnded
+from conference_gui.services.media.media_devices import MediaDevices
 from conference_gui.services.settings import RecentMeeting
-from conference_gui.services.socket_service import SocketService
+from conference_gui.services.socket_service import RequestError, SocketService
 from conference_gui.session import MeetingInfo, MeetingSession
 from conference_gui.ui.connection_status import ConnectionStatusLabel
 from conference_gui.ui.control_bar import ControlBar
@@ -81,8 +83,10 @@ class MainWindow(QMainWindow):
         #: The installed features by name (conference_gui.features), for tests and tools.
         self.features: dict[str, Any] = {}
         self.leave_box: QMessageBox | None = None
+        self.end_box: QMessageBox | None = None
         self.about_box: QMessageBox | None = None
         self.preferences_dialog: PreferencesDialog | None = None
+        self._media_devices: MediaDevices | None = None
         #: Why the person is no longer in the meeting (the app then offers to rejoin).
         self.left_because: LeftBecause | None = None
         self.left_detail = ""
@@ -165,6 +169,7 @@ class MainWindow(QMainWindow):
         self.connection_status = ConnectionStatusLabel(bar)
         self.socket.state_changed.connect(self.connection_status.show_state)
         self.socket.state_changed.connect(self._on_socket_state)
+        self.socket.meeting_ended.connect(self._on_meeting_ended)
         self.connection_status.show_state(self.socket.state.value, "")
         bar.addPermanentWidget(self.connection_status)
         if self.meeting.invite is not None:
@@ -245,12 +250,29 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
 
+    def set_media_devices(self, devices: MediaDevices | None) -> None:
+        """The call's devices, for Preferences → Audio & Video (the call feature gives them)."""
+        self._media_devices = devices
+
     def show_preferences(self) -> None:
-        dialog = PreferencesDialog(self.settings, self)
+        if self.preferences_dialog is not None:
+            self.preferences_dialog.raise_()  # one at a time: two would fight over devices
+            return
+        dialog = PreferencesDialog(self.settings, self, devices=self._media_devices)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self.preferences_applied)
+        dialog.finished.connect(self._forget_preferences)
         self.preferences_dialog = dialog
         dialog.open()
+
+    def show_device_preferences(self) -> None:
+        """Preferences, open on the Audio & Video page."""
+        self.show_preferences()
+        if self.preferences_dialog is not None:
+            self.preferences_dialog.show_audio_video()
+
+    def _forget_preferences(self) -> None:
+        self.preferences_dialog = None
 
     def show_about(self) -> None:
         box = QMessageBox(self)
@@ -280,9 +302,48 @@ class MainWindow(QMainWindow):
         leave = box.addButton(self.tr("Leave"), QMessageBox.ButtonRole.AcceptRole)
         box.setDefaultButton(leave)
         box.accepted.connect(lambda: self.leave(LeftBecause.LEFT))
+        if self.session.me.is_host:
+            # As in meeting apps: the host may end it for everyone instead (asked again,
+            # since it cannot be undone and the shared files go with it).
+            end = box.addButton(self.tr("End for everyone…"), QMessageBox.ButtonRole.ActionRole)
+            end.setObjectName("endMeetingButton")
+            end.clicked.connect(self.request_end_meeting)
         box.finished.connect(lambda _: setattr(self, "leave_box", None))
         self.leave_box = box
         box.open()
+
+    def request_end_meeting(self) -> None:
+        """Host: end the meeting for everyone, after a confirmation that says what goes."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            self.tr("End the meeting"),
+            self.tr(
+                "End “%s” for everyone? Everyone leaves at once and the files shared in "
+                "it are deleted from the server. This cannot be undone."
+            ) % (self.meeting.title or self.tr("the meeting")),
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("confirmEndMeeting")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        end = box.addButton(self.tr("End meeting"), QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        end.clicked.connect(self._end_meeting)
+        self.end_box = box
+        box.open()
+
+    def _end_meeting(self) -> None:
+        self._end_task = asyncio.get_running_loop().create_task(self._send_end_meeting())
+
+    async def _send_end_meeting(self) -> None:
+        try:
+            await self.socket.end_meeting()
+        except RequestError as exc:
+            self.show_error(self.tr("Could not end the meeting: %s") % exc.message)
+
+    def _on_meeting_ended(self, ended: MeetingEnded) -> None:
+        who = self.tr("you") if ended.ended_by.id == self.meeting.user_id else ended.ended_by.name
+        self.leave(LeftBecause.ENDED, self.tr("Ended by %s.") % who)
 
     def leave(self, because: LeftBecause, detail: str = "") -> None:
         """Leave the meeting and close the window, remembering why."""
@@ -293,7 +354,7 @@ class MainWindow(QMainWindow):
     def _on_socket_state(self, state: str, detail: str) -> None:
         # "error" is final: the server refused us (sign-in, meeting gone); the
         # socket stops retrying, and the window says so instead of hanging on.
-        if state == "error" and not self._closing:
+        if state == "error" and not self._closing and self.left_because is None:
             self.leave(LeftBecause.DISCONNECTED, detail)
 
     # -- behaviour ----------------------------------------------------------------

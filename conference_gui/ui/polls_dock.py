@@ -198,14 +198,27 @@ class PollCard(QFrame):
         results: tuple[OptionResult, ...] = index.data(PollRole.RESULTS) or ()
         closed = bool(index.data(PollRole.CLOSED))
         can_vote = bool(index.data(PollRole.CAN_VOTE))
+        can_change = bool(index.data(PollRole.CAN_CHANGE_VOTE))
+        mine = index.data(PollRole.MY_VOTE)
         can_close = bool(index.data(PollRole.CAN_CLOSE))
         total = int(index.data(PollRole.TOTAL_VOTES) or 0)
         self.question.setText(str(index.data(PollRole.QUESTION)))
         self._ensure_options(len(results))
-        for bar, button, result in zip(self.bars, self.vote_buttons, results, strict=True):
+        for i, (bar, button, result) in enumerate(
+            zip(self.bars, self.vote_buttons, results, strict=True)
+        ):
             bar.set_result(result)
-            button.setVisible(can_vote)
-            button.setAccessibleName(self.tr("Vote for %s") % result.text)
+            # Until the poll closes a vote can be changed: the other options offer it.
+            chosen = can_change and i == mine
+            button.setVisible(can_vote or can_change)
+            button.setText(self.tr("Your vote") if chosen
+                           else self.tr("Change") if can_change else self.tr("Vote"))
+            button.setProperty("chosen", chosen)
+            button.setAccessibleName(
+                self.tr("Your vote: %s") % result.text if chosen
+                else self.tr("Change your vote to %s") % result.text if can_change
+                else self.tr("Vote for %s") % result.text
+            )
         by = str(index.data(PollRole.CREATOR_NAME) or "")
         state = self.tr("Closed") if closed else self.tr("Open")
         self.meta.setText(
@@ -244,7 +257,7 @@ class PollCard(QFrame):
 
     def _apply_busy(self) -> None:
         for button in self.vote_buttons:
-            button.setEnabled(not self._busy)
+            button.setEnabled(not self._busy and not button.property("chosen"))
         self.close_button.setEnabled(not self._busy)
 
     def results(self) -> list[tuple[str, int, int]]:

@@ -8,7 +8,7 @@ is remembered for the next meeting.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QVBoxLayout,
     QWidget,
 )
@@ -25,8 +24,7 @@ from conference_gui.domain.call import MediaState
 from conference_gui.domain.stage import CAMERA, Tile
 from conference_gui.media.exchange import FrameSlot, LevelMeter
 from conference_gui.services.settings import AppSettings
-from conference_gui.ui.video_grid import FrameWaker
-from conference_gui.ui.video_tile import VideoTile
+from conference_gui.ui.media_preview import CameraPreview, LevelBar
 
 #: Names longer than this are cut by the server anyway.
 MAX_NAME = 64
@@ -54,7 +52,6 @@ class PreJoinDialog(QDialog):
         self.setWindowTitle(self.tr("Join “%s”") % meeting_title if meeting_title
                             else self.tr("Join the meeting"))
         self._settings = settings
-        self._mic_level = mic_level
 
         self.name_edit = QLineEdit(settings.display_name() or suggested_name, self)
         self.name_edit.setObjectName("preJoinName")
@@ -67,21 +64,13 @@ class PreJoinDialog(QDialog):
         self.camera_check = QCheckBox(self.tr("Camera on"), self)
         self.camera_check.setObjectName("preJoinCamera")
         self.camera_check.setChecked(settings.camera_on_at_join())
-        self.meter = QProgressBar(self)
+        self.meter = LevelBar(mic_level, self)
         self.meter.setObjectName("preJoinMicLevel")
-        self.meter.setRange(0, 100)
-        self.meter.setTextVisible(False)
-        self.meter.setMaximumHeight(8)
         self.meter.setAccessibleName(self.tr("Microphone level"))
 
-        self.preview = VideoTile(self._tile(), camera, remote=False, parent=self)
+        self.preview = CameraPreview(self._tile(), camera, self)
         self.preview.setObjectName("preJoinPreview")
         self.preview.setMinimumSize(320, 180)
-        self._waker = FrameWaker(self)
-        self._waker.woken.connect(self.preview.refresh)
-        self._camera = camera
-        if camera is not None:
-            camera.add_listener(self._waker.poke)
 
         self.buttons = QDialogButtonBox(self)
         self.join_button = self.buttons.addButton(
@@ -105,10 +94,6 @@ class PreJoinDialog(QDialog):
         self.name_edit.textChanged.connect(self._update)
         self.mic_check.toggled.connect(self._update)
         self.camera_check.toggled.connect(self._update)
-        self._timer = QTimer(self)
-        self._timer.setInterval(100)
-        self._timer.timeout.connect(self._show_level)
-        self._timer.start()
         self._update()
         self.name_edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
@@ -120,12 +105,8 @@ class PreJoinDialog(QDialog):
 
     def _update(self, *_: object) -> None:
         self.preview.set_tile(self._tile())
+        self.meter.set_live(self.mic_check.isChecked())
         self.join_button.setEnabled(bool(self.name_edit.text().strip()))
-
-    def _show_level(self) -> None:
-        level = self._mic_level.level() if self._mic_level is not None else 0.0
-        shown = level if self.mic_check.isChecked() else 0.0
-        self.meter.setValue(min(100, int(shown * 300)))  # speech sits around 0.05..0.3
 
     @property
     def name(self) -> str:
@@ -137,10 +118,8 @@ class PreJoinDialog(QDialog):
 
     def done(self, result: int) -> None:
         """Remember the choices when the person joins; stop listening in any case."""
-        self._timer.stop()
-        self._waker.close()
-        if self._camera is not None:
-            self._camera.remove_listener(self._waker.poke)
+        self.meter.stop()
+        self.preview.detach()
         if result == QDialog.DialogCode.Accepted:
             self._settings.set_display_name(self.name)
             self._settings.set_mic_on_at_join(self.mic_check.isChecked())

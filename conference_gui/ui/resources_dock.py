@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QListView,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QToolButton,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +44,7 @@ from conference_gui.models.resource_filter import ResourceFilterModel, SortOrder
 from conference_gui.models.resource_model import ResourceListModel, ResourceRole
 from conference_gui.models.resources_controller import ResourceController, Transfer, TransferState
 from conference_gui.services.http_client import ApiError
+from conference_gui.services.settings import AppSettings
 from conference_gui.services.socket_service import SocketService
 from conference_gui.tasks import TaskKeeper
 from conference_gui.ui.icons import icon
@@ -151,9 +154,12 @@ class ResourcesDock(QDockWidget):
         parent: QWidget | None = None,
         *,
         preview: PreviewLoader | None = None,
+        settings: AppSettings | None = None,
     ) -> None:
         super().__init__(self.tr("Resources"), parent)
         self.setObjectName("resourcePanel")
+        self._settings = settings
+        self.file_dialog: QFileDialog | None = None
         self._socket = socket
         self._model = model
         self._controller = controller
@@ -264,10 +270,23 @@ class ResourcesDock(QDockWidget):
 
     # -- upload -----------------------------------------------------------------
     def choose_files(self) -> None:
-        dialog = QFileDialog(self, self.tr("Share files"))
+        """The file dialog opens where the person last picked files (else Documents)."""
+        folder = self._settings.upload_dir() if self._settings is not None else Path.home()
+        dialog = QFileDialog(self, self.tr("Share files"), str(folder))
+        dialog.setObjectName("shareFilesDialog")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dialog.filesSelected.connect(lambda files: self.upload([Path(f) for f in files]))
+        dialog.setViewMode(QFileDialog.ViewMode.Detail)
+        dialog.filesSelected.connect(self._files_chosen)
+        dialog.resize(820, 520)  # room for name, size, type and date, none of them cut
+        self.file_dialog = dialog
         dialog.open()
+        _fit_columns(dialog)
+
+    def _files_chosen(self, files: list[str]) -> None:
+        paths = [Path(f) for f in files]
+        if paths and self._settings is not None:
+            self._settings.set_upload_dir(paths[0].parent)
+        self.upload(paths)
 
     def upload(self, paths: list[Path]) -> list[Transfer]:
         if not self._socket.is_ready:
@@ -350,9 +369,12 @@ class ResourcesDock(QDockWidget):
         box = QMessageBox(QMessageBox.Icon.Question, self.tr("Delete"), text, parent=self)
         box.setObjectName("confirmDelete")
         box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+        # Buttons say what they do ("Delete", "Cancel"), not "Yes".
+        delete = box.addButton(self.tr("Delete"), QMessageBox.ButtonRole.DestructiveRole)
+        delete.setObjectName("confirmDeleteButton")
+        box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.accepted.connect(lambda: self._delete(ids))
+        delete.clicked.connect(lambda: self._delete(ids))
         box.finished.connect(lambda _: setattr(self, "confirm_box", None))
         self.confirm_box = box
         box.open()
@@ -372,3 +394,14 @@ class ResourcesDock(QDockWidget):
         if index.data(ResourceRole.CAN_DELETE) and self._socket.is_ready:
             menu.addAction(icon("delete"), self.tr("Delete…"), self.confirm_delete_selected)
         menu.popup(self.view.viewport().mapToGlobal(pos))
+
+
+def _fit_columns(dialog: QFileDialog) -> None:
+    """Qt's own file dialog (where there is no native one) starts with columns too
+    narrow for a date: size them to their contents once the folder is listed."""
+    for view in dialog.findChildren(QTreeView):
+        header = view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, header.count()):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Property, QCoreApplication, QEvent, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from conference_gui.domain.stage import SCREEN, Cell, Tile, grid_cells
 from conference_gui.media.exchange import FrameSlot
@@ -108,6 +108,27 @@ class VideoGrid(QWidget):
         )
         self.notice.hide()
         self._notices: dict[str, str] = {}
+        #: a button under the notice, for a notice one can act on ("Use this window")
+        self.notice_button = QPushButton(self)
+        self.notice_button.setObjectName("callNoticeButton")
+        self.notice_button.hide()
+        # "You are sharing your screen" with Stop: a bar across the top of the stage.
+        self.sharing_bar = QWidget(self)
+        self.sharing_bar.setObjectName("sharingBar")
+        self.sharing_bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.sharing_bar.setStyleSheet(
+            "QWidget#sharingBar { background: #1a73e8; border-radius: 6px; }"
+            " QLabel { color: white; font-weight: 600; }"
+        )
+        self.sharing_label = QLabel(self.sharing_bar)
+        self.sharing_label.setObjectName("sharingLabel")
+        self.sharing_stop_button = QPushButton(self.tr("Stop sharing"), self.sharing_bar)
+        self.sharing_stop_button.setObjectName("stopSharingButton")
+        bar = QHBoxLayout(self.sharing_bar)
+        bar.setContentsMargins(12, 4, 4, 4)
+        bar.addWidget(self.sharing_label, 1)
+        bar.addWidget(self.sharing_stop_button)
+        self.sharing_bar.hide()
         self.hint = QLabel(self)
         self.hint.setObjectName("callHint")
         self.hint.setTextFormat(Qt.TextFormat.PlainText)
@@ -181,6 +202,19 @@ class VideoGrid(QWidget):
         self.notice.setAccessibleName(shown)
         self._place_notice()
 
+    def set_notice_button(self, text: str) -> None:
+        """Show (or hide, with "") a button under the notice; connect to its ``clicked``."""
+        self.notice_button.setText(text)
+        self.notice_button.setVisible(bool(text))
+        self._place_notice()
+
+    def set_sharing_bar(self, text: str) -> None:
+        """Show (or hide, with "") the bar that says you are sharing, with its Stop."""
+        self.sharing_label.setText(text)
+        self.sharing_bar.setAccessibleName(text)
+        self.sharing_bar.setVisible(bool(text))
+        self._place_notice()
+
     def set_hint(self, text: str) -> None:
         """A passing hint at the bottom of the stage ("You're talking while muted")."""
         self.hint.setText(text)
@@ -208,7 +242,10 @@ class VideoGrid(QWidget):
                 existing.set_tile(tile)
                 continue
             slot = self._slot_for(tile)
-            widget = VideoTile(tile, slot, remote=not tile.is_self, parent=self)
+            # "remote": the slot's producer scales to the tile's size (others' pictures,
+            # and your own shared screen); your camera is scaled when painted.
+            widget = VideoTile(tile, slot, remote=not tile.is_self or tile.source == SCREEN,
+                               parent=self)
             widget.activated.connect(self.pin_requested)
             if slot is not None:
                 slot.add_listener(self._poke)
@@ -273,12 +310,24 @@ class VideoGrid(QWidget):
         return tiles[0]
 
     def _place_notice(self) -> None:
+        if self.sharing_bar.isVisible():
+            width = min(self.width() - 24, 460)
+            self.sharing_bar.setFixedWidth(max(200, width))
+            self.sharing_bar.adjustSize()
+            self.sharing_bar.move((self.width() - self.sharing_bar.width()) // 2, 12)
+            self.sharing_bar.raise_()
+        top = self.sharing_bar.geometry().bottom() + 8 if self.sharing_bar.isVisible() else 12
         if self.notice.isVisible():
             width = min(self.width() - 40, 520)
             self.notice.setFixedWidth(max(100, width))
             self.notice.adjustSize()
-            self.notice.move((self.width() - self.notice.width()) // 2, 12)
+            self.notice.move((self.width() - self.notice.width()) // 2, top)
             self.notice.raise_()
+        if self.notice_button.isVisible():
+            self.notice_button.adjustSize()
+            below = self.notice.geometry().bottom() + 8 if self.notice.isVisible() else top
+            self.notice_button.move((self.width() - self.notice_button.width()) // 2, below)
+            self.notice_button.raise_()
         if self.hint.isVisible():
             self.hint.adjustSize()
             self.hint.move((self.width() - self.hint.width()) // 2,

@@ -14,7 +14,7 @@ import functools
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import Property, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import Property, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -79,6 +79,10 @@ class VideoTile(QWidget):
         self._speaking = False
         self._quality = ""
         self._aspect = 0.0  # width / height of the last picture (0: none yet)
+        self._reaction = ""
+        self._reaction_timer = QTimer(self)
+        self._reaction_timer.setSingleShot(True)
+        self._reaction_timer.timeout.connect(lambda: self.show_reaction(""))
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._describe()
 
@@ -149,6 +153,18 @@ class VideoTile(QWidget):
             self.setToolTip(details)
             self.update()
 
+    def show_reaction(self, emoji: str, msec: int = 3000) -> None:
+        """Show a reaction (👍) over the tile for a few seconds ("" clears it)."""
+        self._reaction = emoji
+        if emoji:
+            self._reaction_timer.start(msec)
+        self._describe()
+        self.update()
+
+    @property
+    def reaction(self) -> str:
+        return self._reaction
+
     def refresh(self) -> None:
         """A picture may have arrived: repaint if the slot holds a newer one."""
         if self._slot is not None and self._tile.camera_on and self._slot.seq != self._shown_seq:
@@ -168,6 +184,8 @@ class VideoTile(QWidget):
             parts.append(self.tr("camera off"))
         if t.hand_raised:
             parts.append(self.tr("hand raised"))
+        if getattr(self, "_reaction", ""):
+            parts.append(self.tr("reacted %s") % self._reaction)
         self.setAccessibleName(", ".join(parts))
 
     # -- size ----------------------------------------------------------------------------
@@ -319,6 +337,18 @@ class VideoTile(QWidget):
             p.setBrush(QColor("#f2b233"))
             p.drawRoundedRect(badge, 6, 6)
             icon("raise-hand").paint(p, badge.adjusted(4, 4, -4, -4).toRect())
+        if self._reaction:
+            size = max(28, min(72, int(rect.height() / 4)))
+            font = QFont(self.font())
+            font.setPixelSize(size)
+            p.setFont(font)
+            bubble = QRectF(rect.right() - size * 1.6 - 10, rect.bottom() - size * 1.6 - 10,
+                            size * 1.6, size * 1.6)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(0, 0, 0, 110))
+            p.drawEllipse(bubble)
+            p.setPen(QColor("white"))
+            p.drawText(bubble, Qt.AlignmentFlag.AlignCenter, self._reaction)
         if self._quality in ("poor", "lost"):
             colour = QColor("#f2b233") if self._quality == "poor" else QColor("#e0554d")
             dot = QRectF(rect.right() - 18, rect.top() + 8, 10, 10)

@@ -182,3 +182,55 @@ def test_each_tile_tells_its_connection_quality(
         assert not ann.features["call"].quality.uplink_poor
 
     aloop.run(story(), timeout=60)
+
+
+def test_a_reaction_shows_over_the_senders_tile_in_every_window(
+    aloop: Loop, server: ServerThread, meeting: Meeting, windows: Any
+) -> None:
+    ann = windows(meeting, meeting.host, call=True, camera=False)
+    bob = windows(meeting, meeting.join("Bob"), call=True, camera=False)
+    b = bob.meeting.user_id
+
+    async def story() -> None:
+        await in_audio_call(ann, bob)
+        menu = bob.findChild(QToolButton, "reactButton").menu()
+        [clap] = [a for a in menu.actions() if a.objectName() == "react-clap"]
+        clap.trigger()
+        await until(lambda: tile(ann, b).reaction == "👏" and tile(bob, b).reaction == "👏",
+                    timeout=3, what="the clap over Bob's tile in both windows")
+        assert "reacted 👏" in tile(ann, b).accessibleName()
+        await until(lambda: tile(ann, b).reaction == "", timeout=6, what="it fades")
+
+    aloop.run(story(), timeout=60)
+
+
+def test_the_same_person_in_two_windows_takes_part_in_one_and_can_move_the_call(
+    aloop: Loop, server: ServerThread, meeting: Meeting, windows: Any
+) -> None:
+    ann = windows(meeting, meeting.host, call=True, camera=False)
+    bob_member = meeting.join("Bob")
+    first = windows(meeting, bob_member, call=True, camera=False)
+    b = first.meeting.user_id
+
+    async def story() -> None:
+        await in_audio_call(ann, first)
+        second = windows(meeting, bob_member, call=True, camera=False)  # Bob opens it again
+        grid = first.features["call"].grid
+        await until(lambda: "another window" in grid.notice.text(), timeout=10,
+                    what="the first window says the call moved")
+        await until(lambda: second.features["call"].controller.active, timeout=10)
+        await until(lambda: second.features["call"].controller._peer_states.get(
+            ann.meeting.user_id) == "connected", timeout=20, what="the call in the new window")
+        assert grid.notice_button.isVisible() and grid.notice_button.text() == "Use this window"
+        grid.notice_button.click()
+        await until(lambda: first.features["call"].controller.active, timeout=10)
+        await until(lambda: "another window" in second.features["call"].grid.notice.text(),
+                    timeout=10)
+        await until(lambda: connected_to(first, ann.meeting.user_id), timeout=20)
+        assert tile(ann, b) is not None
+
+    aloop.run(story(), timeout=90)
+
+
+def connected_to(win: Any, pid: str) -> bool:
+    return bool(win.features["call"].controller._peer_states.get(pid) == "connected")

@@ -170,3 +170,23 @@ def test_installing_the_hook_is_idempotent_and_harmless_without_a_policy() -> No
     with ice.policy(ice.IcePolicy.loopback_only()):
         assert aioice.ice.get_host_addresses(True, False) == ["127.0.0.1"]
     assert ice.current_policy() is None
+
+
+def test_the_engine_runs_a_plain_asyncio_loop_whatever_policy_the_app_installed(
+    no_leaks: list[threading.Thread],
+) -> None:
+    """``qasync.run()`` installs a policy that hands every new loop to Qt; the engine's
+    thread would then get a Qt loop it cannot run (seen: "the call engine crashed")."""
+    import qasync
+
+    before = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(qasync.DefaultQEventLoopPolicy())
+    try:
+        engine = CallEngine(Quiet(), name="call-engine-policy")
+        engine.start()
+        loop = engine._loop
+        assert loop is not None and not isinstance(loop, qasync.QEventLoop)
+        assert engine.running
+        assert engine.stop(5.0)
+    finally:
+        asyncio.set_event_loop_policy(before)

@@ -286,17 +286,25 @@ def test_a_poll_is_voted_in_every_window_and_a_late_joiner_sees_it(
         card(ann).vote_buttons[0].click()
         expected = [[("Pizza", 2, 67), ("Sushi", 1, 33), ("Salad", 0, 0)]]
         await until(lambda: all(poll_results(w) == expected for w in everyone), what="bars")
-        # Each vote's own ack (which says it was ours) hides the Vote buttons.
+        # After voting, each card offers to change the vote: the chosen option says
+        # "Your vote" (disabled), the others "Change" — until the poll closes.
         await until(
-            lambda: all(b.isHidden() for w in everyone for b in card(w).vote_buttons),
-            what="voted once",
+            lambda: all(b.text() != "Vote" for w in everyone for b in card(w).vote_buttons),
+            what="voted",
         )
+        assert [b.text() for b in card(carol).vote_buttons] == ["Change", "Your vote", "Change"]
+        assert not card(carol).vote_buttons[1].isEnabled()
         assert [badge(w, "pollsButton") for w in everyone] == [0, 0, 0]
         assert [b.result.mine for b in card(carol).bars] == [False, True, False]
+        card(carol).vote_buttons[2].click()  # Carol changes her mind: Salad
+        changed = [[("Pizza", 2, 67), ("Sushi", 0, 0), ("Salad", 1, 33)]]
+        await until(lambda: all(poll_results(w) == changed for w in everyone), what="changed")
+        await until(lambda: [b.result.mine for b in card(carol).bars] == [False, False, True])
+        expected = changed
         poll_id = card(bob).poll_id
-        # A vote may change until the poll closes (issue 14, item 7; the buttons for it
-        # come with the polls UI); the same vote again changes nothing.
-        assert await bob.features["polls"].controller.vote(poll_id, 0)
+        assert await bob.features["polls"].controller.vote(poll_id, 0)  # the same: no change
+        await asyncio.sleep(0.2)
+        assert poll_results(bob) == expected
         assert card(bob).close_button.isHidden()  # neither asked it nor host
         assert not card(ann).close_button.isHidden()
 
@@ -311,7 +319,7 @@ def test_a_poll_is_voted_in_every_window_and_a_late_joiner_sees_it(
         card(ann).close_button.click()
         await until(lambda: all(not card(w).close_button.isVisible() for w in everyone))
         await until(lambda: all(bool(card(w).property("closed")) for w in everyone))
-        assert all(b.isHidden() for b in card(dave).vote_buttons)
+        assert all(b.isHidden() for w in everyone for b in card(w).vote_buttons)
         assert badge(dave, "pollsButton") == 0
         assert poll_results(dave) == expected
         assert server.connection_count(meeting.session_id) == 4

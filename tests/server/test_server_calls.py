@@ -149,3 +149,22 @@ def test_signal_to_oneself_is_refused(api: Api) -> None:
             assert one.received("signal") == [] and two.received("signal") == []
 
     run(main)
+
+
+def test_reactions_reach_everyone_and_only_known_ones_are_accepted(api: Api) -> None:
+    ann = api.create()
+    bob = api.join(ann)
+
+    async def story() -> None:
+        async with Peer(api.url, ann) as a, Peer(api.url, bob) as b:
+            await a.join()
+            await b.join()
+            assert await b.call("reaction", {"reaction": "thumbs-up"}) == {"ok": True}
+            got = await a.wait_for("reaction")
+            assert got["participantId"] == bob.user_id and got["reaction"] == "thumbs-up"
+            assert got["sentAt"].endswith("Z")
+            await b.wait_for("reaction")  # the sender too
+            assert _code(await b.call("reaction", {"reaction": "<script>"})) == "invalid"
+            assert _code(await b.call("reaction", {})) == "invalid"
+
+    run(story)

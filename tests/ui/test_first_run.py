@@ -6,6 +6,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from tests.conftest import Loop, Meeting, until
 
 
@@ -121,3 +123,94 @@ def test_the_prejoin_screen_asks_for_a_name_and_remembers_mic_and_camera(
         assert settings.camera_on_at_join() is False and settings.mic_on_at_join() is True
     finally:
         devices.stop()
+
+
+def test_the_host_ends_the_meeting_for_everyone(
+    aloop: Loop, meeting: Meeting, windows: Any
+) -> None:
+    from PySide6.QtWidgets import QMessageBox, QPushButton
+
+    from conference_gui.ui.left_screen import LeftBecause
+
+    ann = windows(meeting, meeting.host)
+    bob = windows(meeting, meeting.join("Bob"))
+
+    async def story() -> None:
+        await until(lambda: ann.socket.is_ready and bob.socket.is_ready)
+        await until(lambda: ann.session.me.is_host)
+        bob.request_leave()
+        assert bob.leave_box.findChild(QPushButton, "endMeetingButton") is None  # not host
+        bob.leave_box.reject()
+        ann.request_leave()
+        ann.leave_box.findChild(QPushButton, "endMeetingButton").click()
+        box = ann.end_box
+        assert isinstance(box, QMessageBox)
+        assert "files shared in it are deleted" in box.text()
+        [end] = [b for b in box.buttons() if b.text() == "End meeting"]
+        end.click()
+        await until(lambda: bob.left_because is LeftBecause.ENDED, timeout=10,
+                    what="Bob is told the host ended it")
+        assert bob.left_detail == "Ended by Ann."
+        await until(lambda: ann.left_because is LeftBecause.ENDED, timeout=10)
+        gone = requests.get(f"{meeting.url}/api/sessions/{meeting.session_id}/resources",
+                            headers={"Authorization": f"Bearer {meeting.host.token}"},
+                            timeout=10)
+        assert gone.status_code == 410
+
+    aloop.run(story())
+
+
+def test_others_are_told_when_a_file_is_removed(
+    aloop: Loop, meeting: Meeting, windows: Any
+) -> None:
+    ann = windows(meeting, meeting.host)
+    bob = windows(meeting, meeting.join("Bob"))
+
+    async def story() -> None:
+        await until(lambda: ann.socket.is_ready and bob.socket.is_ready)
+        rid = meeting.upload(meeting.host, "notes.txt", b"notes")["resource"]["id"]
+        await until(lambda: bob.features["resources"].model.rowCount() == 1)
+        assert await ann.features["resources"].controller.delete(rid)
+        await until(lambda: any(t.text() == "Ann removed notes.txt" for t in bob.toasts.toasts()),
+                    what="Bob's toast")
+        assert not any("removed" in t.text() for t in ann.toasts.toasts())  # her own act
+
+    aloop.run(story())
+
+
+def test_delete_asks_with_buttons_that_say_what_they_do_and_files_open_where_last_picked(
+    aloop: Loop, meeting: Meeting, windows: Any, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    ann = windows(meeting, meeting.host)
+    dock = ann.features["resources"].dock
+
+    async def story() -> None:
+        await until(lambda: ann.socket.is_ready)
+        meeting.upload(meeting.host, "plan.txt", b"plan")
+        await until(lambda: ann.features["resources"].model.rowCount() == 1)
+        dock.view.selectAll()
+        dock.confirm_delete_selected()
+        box = dock.confirm_box
+        assert isinstance(box, QMessageBox)
+        assert sorted(b.text() for b in box.buttons()) == ["Cancel", "Delete"]
+        box.reject()
+
+        folder = tmp_path / "slides"
+        folder.mkdir()
+        ann.settings.set_upload_dir(folder)
+        dock.choose_files()
+        assert dock.file_dialog is not None
+        assert Path(dock.file_dialog.directory().absolutePath()) == folder
+        dock.file_dialog.reject()
+        # The chat's placeholder fits its field (the dock at its default width).
+        ann.features["chat"].dock.show()
+        ann.features["chat"].dock.raise_()
+        await until(lambda: ann.features["chat"].dock.isVisible())
+        await asyncio.sleep(0.05)
+        chat_input = ann.features["chat"].dock.input
+        metrics = chat_input.fontMetrics()
+        assert metrics.horizontalAdvance(chat_input.placeholderText()) < chat_input.width()
+
+    aloop.run(story())

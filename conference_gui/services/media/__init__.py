@@ -25,6 +25,14 @@ from conference_gui.services.media.device_thread import THREAD_NAME, DeviceThrea
 from conference_gui.services.media.fake_camera import FakeCamera  # noqa: E402
 from conference_gui.services.media.media_devices import MediaDevices  # noqa: E402
 from conference_gui.services.media.microphone import MicrophoneCapture  # noqa: E402
+from conference_gui.services.media.screen import (  # noqa: E402
+    ScreenCapture,
+    ScreenKind,
+    ScreenSource,
+    ScreenState,
+    ScreenSupport,
+    ScreenThumbnails,
+)
 from conference_gui.services.media.speaker import SpeakerPlayback  # noqa: E402
 
 __all__ = [
@@ -41,5 +49,11 @@ __all__ = [
     "FakeCamera",
     "MediaDevices",
     "MicrophoneCapture",
+    "ScreenCapture",
+    "ScreenKind",
+    "ScreenSource",
+    "ScreenState",
+    "ScreenSupport",
+    "ScreenThumbnails",
     "SpeakerPlayback",
 ]

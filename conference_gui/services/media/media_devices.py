@@ -12,7 +12,12 @@ attribute                 what                                             who r
 ``camera_frames``         latest BGRA picture of the camera (FrameSlot)    engine, self tile
 ``playback``              the mix to play (PcmRing; the engine writes it)  speaker
 ``speaker_level``         level of what the speaker plays                  Preferences
+``screen_frames``         latest BGRA picture of the shared screen         engine
 ========================  ===============================================  ==========
+
+``screen`` (:class:`ScreenCapture`) shares a screen or a window on the same
+device thread; it starts only when asked (:meth:`ScreenCapture.start`), not
+with :meth:`MediaDevices.start`.
 
 Threading: this object, the catalog and the three device handles live on the
 GUI thread and emit all their signals there. The devices run on one
@@ -30,6 +35,7 @@ from conference_gui.services.media.catalog import DeviceCatalog, DeviceKind
 from conference_gui.services.media.device_handle import DeviceHandle
 from conference_gui.services.media.device_thread import DeviceThread
 from conference_gui.services.media.microphone import MicrophoneCapture
+from conference_gui.services.media.screen import ScreenCapture
 from conference_gui.services.media.speaker import SpeakerPlayback
 from conference_gui.services.settings import AppSettings
 
@@ -81,10 +87,12 @@ class MediaDevices(QObject):
         )
         self.camera = CameraCapture(self.catalog, self.device_thread, name=name, parent=self)
         self.speaker = SpeakerPlayback(self.catalog, self.device_thread, parent=self)
+        self.screen = ScreenCapture(self.device_thread, parent=self)
         self.microphone.set_device(settings.microphone_id())
         self.camera.set_device(settings.camera_id())
         self.speaker.set_device(settings.speaker_id())
         self._camera_enabled = True
+        self._camera_preview = False
         self._started = False
         self.catalog.changed.connect(self.devices_changed)
         for handle in self.handles():
@@ -106,6 +114,10 @@ class MediaDevices(QObject):
     @property
     def camera_frames(self) -> FrameSlot:
         return self.camera.frames
+
+    @property
+    def screen_frames(self) -> FrameSlot:
+        return self.screen.frames
 
     @property
     def playback(self) -> PcmRing:
@@ -131,11 +143,12 @@ class MediaDevices(QObject):
         self.device_thread.start()
         self.microphone.start()
         self.speaker.start()
-        if self._camera_enabled:
-            self.camera.start()
+        self._apply_camera()
 
     def stop(self) -> None:
         """Close every device and end the device thread (blocks for a few ms). Final."""
+        self.screen.stop()
+        self.screen.thumbnails.stop()
         for handle in self.handles():
             handle.stop()
         self.device_thread.stop()
@@ -144,9 +157,21 @@ class MediaDevices(QObject):
     def set_camera_enabled(self, enabled: bool) -> None:
         """Camera on or off. Off really stops the camera: its light goes out."""
         self._camera_enabled = enabled
+        self._apply_camera()
+
+    def set_camera_preview(self, on: bool) -> None:
+        """Keep the camera running for a preview (Preferences) even while it is off.
+
+        What is *sent* does not change: the call sends the camera only while
+        it is enabled (the engine's own switch); this only runs the device.
+        """
+        self._camera_preview = on
+        self._apply_camera()
+
+    def _apply_camera(self) -> None:
         if not self._started:
             return
-        if enabled:
+        if self._camera_enabled or self._camera_preview:
             self.camera.start()
         else:
             self.camera.stop()

@@ -358,6 +358,8 @@ async def _self_check(window: MainWindow, timeout: float = 30.0) -> int:
             return 1
         await asyncio.sleep(0.02)
     print(f"self-check ok: connected to {window.meeting.server_url}")
+    if window.meeting.invite is not None:
+        print(f"invite: {window.meeting.invite}")
     await window.shutdown()
     window.close()
     return 0

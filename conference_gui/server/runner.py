@@ -91,7 +91,17 @@ class RunningServer:
 
     async def close(self) -> None:
         """Stop listening, drop sockets (app on_shutdown), finish requests, close storage."""
+        server = self._runner.server
+        transports = [] if server is None else list(server._connections.values())
         await self._runner.cleanup()
+        if self.certificate is not None:
+            # Closing a TLS connection waits for the peer's close_notify (up to 30 s),
+            # which a client holding an idle keep-alive connection never sends; the
+            # loop would then end with the socket still open. Requests are done by
+            # now: close the sockets without that wait.
+            for transport in transports:
+                transport.abort()
+            await asyncio.sleep(0)
 
 
 async def start_server(config: ServerConfig) -> RunningServer:

@@ -115,11 +115,11 @@ def _refusal(exc: BaseException, pinned: bool) -> tuple[str, str] | None:
             return MISMATCH, f"It presented SHA-256 {spaced(got[1])}." if got else ""
     for item in chain:
         reason: str | None = None
-        if isinstance(item, ssl.SSLCertVerificationError):
-            reason = item.verify_message or str(item)
-        elif isinstance(item, aiohttp.ClientConnectorCertificateError):
+        if isinstance(item, aiohttp.ClientConnectorCertificateError):  # an SSL error too
             cause = item.certificate_error
             reason = getattr(cause, "verify_message", None) or str(cause)
+        elif isinstance(item, ssl.SSLCertVerificationError):
+            reason = getattr(item, "verify_message", None) or str(item)
         if reason is not None:
             return (MISMATCH if pinned else UNTRUSTED), f"The check said: {reason}."
     if any("CERTIFICATE_VERIFY_FAILED" in str(item) for item in chain):

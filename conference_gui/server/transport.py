@@ -95,6 +95,8 @@ class BoundedSocket(AsyncSocket):
         self.queued_bytes = 0
         self.overflowed = False
         self.websocket: Any = None
+        self._ws_response: Any = None
+        self._ws_writer: Any = None
         #: the websocket writer task waits in poll() with nothing taken from the queue
         self.writer_waiting = False
         #: frames written by write_now (for tests and the bench)
@@ -121,7 +123,7 @@ class BoundedSocket(AsyncSocket):
         self.queued_bytes = max(0, self.queued_bytes - sum(_size(p) for p in packets))
         return packets
 
-    def write_now(self, frame: bytes) -> bool:
+    def write_now(self, frame: bytes, now: float) -> bool:
         """Write a ready websocket frame straight to the transport, if that keeps order.
 
         True when written. False (the caller queues the packet with :meth:`send`)
@@ -131,25 +133,25 @@ class BoundedSocket(AsyncSocket):
         kernel does not take stays below the transport's high-water mark, then
         the queue and its bound take over) and which does not compress (a
         compressed connection's frames are not the shared frame). A connection
-        whose heartbeat timed out goes the queue's way too, which closes it.
+        whose heartbeat timed out (``now``: ``time.time()``) goes the queue's way
+        too, which closes it. Runs once per connection and emit: kept lean.
         """
         if not self.writer_waiting or self.overflowed or self.closing or self.closed:
             return False
         if not self.upgraded or self.upgrading:
             return False
+        response, writer = self._ws_response, self._ws_writer
+        if writer is None or response._closed or writer._closing or writer.compress:
+            return False
+        if writer.protocol._paused:
+            return False
         queue = self.queue
-        if queue.qsize() or getattr(queue, "_unfinished_tasks", 1):
+        if queue.qsize() or queue._unfinished_tasks:
             return False
         last_ping = self.last_ping
-        if last_ping and time.time() - last_ping > self.server.ping_timeout:
-            return False
-        ws = getattr(self.websocket, "_sock", None)
-        writer = getattr(ws, "_writer", None)
-        if ws is None or writer is None or ws.closed or writer.compress:
+        if last_ping and now - last_ping > self.server.ping_timeout:
             return False
         transport = writer.transport
-        if getattr(writer, "_closing", True) or getattr(writer.protocol, "_paused", True):
-            return False
         if transport is None or transport.is_closing():
             return False
         transport.write(frame)
@@ -158,6 +160,15 @@ class BoundedSocket(AsyncSocket):
 
     async def _websocket_handler(self, ws: Any) -> Any:
         self.websocket = ws
+        # The aiohttp response and its frame writer, looked up once (write_now). If
+        # this engine.io or aiohttp keeps them elsewhere, nothing is written directly.
+        response = getattr(ws, "_sock", None)
+        writer = getattr(response, "_writer", None)
+        if all(hasattr(writer, name) for name in ("transport", "protocol", "compress",
+                                                   "_closing")) and hasattr(
+                response, "_closed") and hasattr(writer.protocol, "_paused") and hasattr(
+                self.queue, "_unfinished_tasks"):
+            self._ws_response, self._ws_writer = response, writer
         return await super()._websocket_handler(ws)
 
     def _overflow(self) -> None:
@@ -222,11 +233,12 @@ class FanoutManager(socketio.AsyncManager):
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         sockets = self.server.eio.sockets
         queued: list[str] = []
+        now = time.time()
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skip:
                 continue
             sock = sockets.get(eio_sid)
-            if isinstance(sock, BoundedSocket) and sock.write_now(frame):
+            if isinstance(sock, BoundedSocket) and sock.write_now(frame, now):
                 continue
             queued.append(eio_sid)
         for eio_sid in queued:

@@ -162,12 +162,15 @@ class BoundedSocket(AsyncSocket):
         self.websocket = ws
         # The aiohttp response and its frame writer, looked up once (write_now). If
         # this engine.io or aiohttp keeps them elsewhere, nothing is written directly.
-        response = getattr(ws, "_sock", None)
-        writer = getattr(response, "_writer", None)
-        if all(hasattr(writer, name) for name in ("transport", "protocol", "compress",
-                                                   "_closing")) and hasattr(
-                response, "_closed") and hasattr(writer.protocol, "_paused") and hasattr(
-                self.queue, "_unfinished_tasks"):
+        response: Any = getattr(ws, "_sock", None)
+        writer: Any = getattr(response, "_writer", None)
+        usable = (
+            all(hasattr(writer, name) for name in ("transport", "protocol", "compress", "_closing"))
+            and hasattr(response, "_closed")
+            and hasattr(getattr(writer, "protocol", None), "_paused")
+            and hasattr(self.queue, "_unfinished_tasks")
+        )
+        if usable:
             self._ws_response, self._ws_writer = response, writer
         return await super()._websocket_handler(ws)
 

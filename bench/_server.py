@@ -32,7 +32,7 @@ from conference_gui.server.auth import Identity
 from conference_gui.server.config import ServerConfig
 from conference_gui.server.events import ResourceUploaded
 from conference_gui.server.ids import new_id
-from conference_gui.server.runner import loop_factory
+from conference_gui.server.runner import loop_factory, tune_gc
 from conference_gui.server.storage import ResourceRecord, SqliteStorage
 from conference_gui.server.uploads import ReceivedUpload
 
@@ -210,6 +210,7 @@ async def amain(args: argparse.Namespace) -> None:
     site = web.TCPSite(runner, config.host, config.port)
     await site.start()
     port = int(runner.addresses[0][1])
+    tune_gc()  # as conference-server does
     print(f"listening on http://127.0.0.1:{port}", flush=True)
     try:
         await asyncio.Event().wait()

@@ -17,7 +17,7 @@ from conference_gui import __version__
 from .app import CONTEXT, UnsupportedConfig, make_storage
 from .cluster import redact_redis, redis_manager
 from .config import ServerConfig, default_data_dir, is_loopback
-from .runner import loop_factory, loop_name, start_server
+from .runner import loop_factory, loop_name, start_server, tune_gc
 from .testhooks import ENV_SWITCH
 from .tls import own_certificate, spaced
 
@@ -135,6 +135,7 @@ async def _serve(config: ServerConfig) -> None:
     stop = asyncio.Event()
     _on_signals(asyncio.get_running_loop(), stop.set)
     server = await start_server(config)
+    tune_gc()
     if config.test_hooks:
         log.warning("%s=1: test hooks are enabled; never do this in production", ENV_SWITCH)
     print(f"listening on {server.listen_url}", flush=True)

@@ -9,7 +9,7 @@ never leave the machine.
 
 One process, one fake camera thread producing 640×480 BGRA pictures at 30 fps
 into a :class:`FrameSlot`; each picture carries its capture time
-(``time.monotonic()``, µs, 32 bits) as two rows of black/white 16×16 blocks,
+(``time.monotonic()``, µs, 32 bits) as two rows of black/white 20×20 blocks,
 read back from the received picture, so latency needs no side channel.
 
 * **bare pair** — the floor: two plain ``RTCPeerConnection`` on one loop in
@@ -30,19 +30,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import fractions
 import json
+import os
 import socket
 import statistics
+import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import av
 import numpy as np
 import numpy.typing as npt
-from aiortc import RTCConfiguration, RTCPeerConnection
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack, VideoStreamTrack
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import (
+    AudioStreamTrack,
+    MediaStreamError,
+    MediaStreamTrack,
+    VideoStreamTrack,
+)
 
 from bench._common import conditions, percentile
 from conference_gui.media import ice
@@ -51,11 +61,17 @@ from conference_gui.media.exchange import FrameSlot, ToneSource, VideoImage
 from conference_gui.media.jitter import use_marker_buffer
 
 WIDTH, HEIGHT, FPS = 640, 480, 30
-BITS, BLOCK = 32, 16
-ORIGIN = time.monotonic()
+BITS, BLOCK = 32, 20  # 32 blocks of 20 px: the stamp spans the picture's width
 
 
 # --------------------------------------------------------------------------- the stamp
+# The value is ``time.monotonic()`` in µs, modulo 2**32 (71 minutes): CLOCK_MONOTONIC
+# is the same clock in every process of the machine, so a picture stamped in one
+# process can be timed in another.
+def stamp_value(when: float) -> int:
+    return int(when * 1e6) & 0xFFFFFFFF
+
+
 def stamp(pixels: npt.NDArray[np.uint8], value: int) -> None:
     """Write ``value`` (32 bits) twice, as rows of black/white blocks, top left."""
     for row in (0, 1):
@@ -66,25 +82,48 @@ def stamp(pixels: npt.NDArray[np.uint8], value: int) -> None:
 
 
 def read_stamp(gray: npt.NDArray[np.uint8]) -> int | None:
-    """The stamp in a grey strip (2×BLOCK rows, ≥ BITS×BLOCK columns), or None
-    when the two copies disagree (a damaged picture)."""
+    """The stamp in a grey picture (or its top strip) of any width: a picture of
+    WIDTH pixels scaled to ``gray.shape[1]``. None when the two copies disagree
+    (a damaged picture) or the strip is too small to read."""
+    scale = gray.shape[1] / WIDTH
+    r = max(1, int(BLOCK * scale / 5))
+    if gray.shape[0] < int(2 * BLOCK * scale) or BLOCK * scale < 4:
+        return None
     values = []
     for row in (0, 1):
-        y = row * BLOCK + BLOCK // 2
+        y = int((row * BLOCK + BLOCK / 2) * scale)
         value = 0
         for bit in range(BITS):
-            x = bit * BLOCK + BLOCK // 2
-            if gray[y - 3 : y + 3, x - 3 : x + 3].mean() > 128:
+            x = int((bit * BLOCK + BLOCK / 2) * scale)
+            if gray[y - r : y + r + 1, x - r : x + r + 1].mean() > 128:
                 value |= 1 << bit
         values.append(value)
     return values[0] if values[0] == values[1] else None
 
 
+def strip_rows(width: int) -> int:
+    """Rows of a picture ``width`` wide that hold the stamp."""
+    return int(2 * BLOCK * width / WIDTH) + 2
+
+
 def captured_at(value: int, received: float) -> float:
-    """The capture time a stamp stands for (µs since ORIGIN, modulo 2^32)."""
-    now_us = int((received - ORIGIN) * 1e6)
-    base = now_us - ((now_us - value) % (1 << 32))
-    return ORIGIN + base / 1e6
+    """The capture time (monotonic seconds) a stamp read at ``received`` stands for."""
+    now_us = int(received * 1e6)
+    return (now_us - ((now_us - value) % (1 << 32))) / 1e6
+
+
+#: A stamp that reads as older than this is a misread (both copies damaged alike:
+#: the value is anywhere in 71 minutes), not a latency.
+MAX_LATENCY = 60.0
+
+
+def latency_of(gray: npt.NDArray[np.uint8], received: float) -> float | None:
+    """Capture → ``received`` for the stamp in ``gray``; None if unreadable."""
+    value = read_stamp(gray)
+    if value is None:
+        return None
+    latency = received - captured_at(value, received)
+    return latency if latency <= MAX_LATENCY else None
 
 
 class CameraSlot(FrameSlot):
@@ -127,7 +166,7 @@ class Camera(threading.Thread):
             shift = (n * 8) % WIDTH
             pixels = np.ascontiguousarray(self._texture[:, shift : shift + WIDTH])
             now = time.monotonic()
-            value = int((now - ORIGIN) * 1e6) & 0xFFFFFFFF
+            value = stamp_value(now)
             stamp(pixels, value)
             self.seqs[value] = self.slot.put(VideoImage(pixels, now))
             n += 1
@@ -392,6 +431,246 @@ def run_engines(warmup: float, seconds: float, full: bool) -> Result:
     return recorder.result(name, cpu, camera, first)
 
 
+# --------------------------------------------------------------------------- floor peer process
+# ``python -m bench.call_floor --peer offer|answer --start T0 --end T1 [--marker]``:
+# ONE bare aiortc peer in its own process, full duplex like a window in a call
+# (the app's fake-camera picture, stamped, 640×480@30, and a tone out; VP8 and
+# Opus in, decoded and read). ``--marker`` adds the app's jitter-buffer change. Its
+# SDP goes out as a ``sdp {json}`` line on stdout, the other side's comes in on
+# stdin (the bench process relays them). The app windows of the call benches
+# run one per process too, so CPU compares process with process.
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of every thread of this process so far, summed by thread name
+    (the kernel's ``comm``: Qt names its threads; Python threads are named by
+    :func:`name_python_threads`)."""
+    out: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+            name = (task / "comm").read_text().strip()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        out[name] = out.get(name, 0.0) + seconds
+    return out
+
+
+def thread_waits() -> dict[str, float]:
+    """Seconds every thread of this process spent runnable but waiting for a CPU
+    (``/proc/self/task/*/schedstat``, second field), summed by thread name."""
+    out: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            waited = int((task / "schedstat").read_text().split()[1]) / 1e9
+            name = (task / "comm").read_text().strip()
+        except (OSError, IndexError, ValueError):
+            continue
+        out[name] = out.get(name, 0.0) + waited
+    return out
+
+
+def name_python_threads() -> None:
+    """Give each Python thread's OS thread its Python name (first 15 characters), so
+    :func:`thread_cpu` can tell them apart (Python 3.11 does not)."""
+    for thread in threading.enumerate():
+        tid = thread.native_id
+        if tid is None:
+            continue
+        with contextlib.suppress(OSError):
+            Path(f"/proc/self/task/{tid}/comm").write_text(thread.name[:15])
+
+
+def cpu_between(
+    before: dict[str, float], after: dict[str, float], seconds: float
+) -> dict[str, float]:
+    """Per thread name: CPU seconds per second of wall time between two :func:`thread_cpu`."""
+    return {
+        name: round((after.get(name, 0.0) - before.get(name, 0.0)) / seconds, 4)
+        for name in sorted(set(before) | set(after))
+        if after.get(name, 0.0) - before.get(name, 0.0) > 0
+    }
+
+
+class EagerTrack(VideoStreamTrack):
+    """Sends each new camera picture the moment it is captured (as the app's engine
+    does), timestamped from its capture time."""
+
+    def __init__(self, slot: FrameSlot, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self.slot = slot
+        self._new = asyncio.Event()
+        self._sent = -1
+        self._first: float | None = None
+        slot.add_listener(lambda: loop.call_soon_threadsafe(self._new.set))
+
+    async def recv(self) -> av.VideoFrame:
+        while True:
+            await self._new.wait()
+            self._new.clear()
+            seq, image = self.slot.latest()
+            if image is not None and seq != self._sent:
+                break
+        self._sent = seq
+        if self._first is None:
+            self._first = image.captured
+        frame = av.VideoFrame.from_ndarray(image.pixels, format="bgra")
+        frame.pts = int((image.captured - self._first) * 90_000)
+        frame.time_base = fractions.Fraction(1, 90_000)
+        return frame
+
+
+class ToneTrack(AudioStreamTrack):
+    """A tone in 20 ms Opus frames, paced like aiortc's own AudioStreamTrack."""
+
+    def __init__(self, frequency: float) -> None:
+        super().__init__()
+        self.tone = ToneSource(frequency)
+        self._start: float | None = None
+        self._samples = 0
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.monotonic()
+        else:
+            self._samples += 960
+            await asyncio.sleep(self._start + self._samples / 48_000 - time.monotonic())
+        frame = av.AudioFrame.from_ndarray(
+            self.tone.read(960).reshape(1, -1), format="s16", layout="mono"
+        )
+        frame.pts = self._samples
+        frame.sample_rate = 48_000
+        frame.time_base = fractions.Fraction(1, 48_000)
+        return frame
+
+
+class FakeCamera(threading.Thread):
+    """The app's fake camera picture (``draw_fake_frame``: the same QPainter drawing,
+    so the encoder gets the same content as the app's), 30 a second, stamped with
+    the time taken before drawing (as the app's fake camera stamps ``captured``)."""
+
+    def __init__(self, slot: FrameSlot, name: str) -> None:
+        super().__init__(name="bench-camera", daemon=True)
+        self.slot = slot
+        self.label = name
+        self.running = threading.Event()
+        self.running.set()
+
+    def run(self) -> None:
+        from datetime import datetime
+
+        from conference_gui.services.media.fake_camera import draw_fake_frame
+        from conference_gui.services.media.video_frames import qimage_to_bgra
+
+        started = due = time.monotonic()
+        while self.running.is_set():
+            now = time.monotonic()
+            pixels = qimage_to_bgra(draw_fake_frame(self.label, now - started, datetime.now()))
+            if pixels is not None:
+                stamp(pixels, stamp_value(now))
+                self.slot.put(VideoImage(pixels, now))
+            due += 1 / FPS
+            time.sleep(max(0.0, due - time.monotonic()))
+
+    def stop(self) -> None:
+        self.running.clear()
+        self.join(5)
+
+
+async def floor_peer(role: str, start: float, end: float, marker: bool) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    slot = FrameSlot()
+    camera = FakeCamera(slot, "P0" if role == "offer" else "P1")
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc.addTransceiver(ToneTrack(440 if role == "offer" else 660), direction="sendrecv")
+    video = pc.addTransceiver(EagerTrack(slot, loop), direction="sendrecv")
+    if marker:  # the app's jitter-buffer change (conference_gui.media.jitter), nothing else
+        use_marker_buffer(video.receiver)
+    arrivals: list[tuple[float, npt.NDArray[np.uint8]]] = []
+    first: list[float] = []
+    tasks: list[asyncio.Task[None]] = []
+
+    async def watch(track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            now = time.monotonic()
+            if not first:
+                first.append(now)
+            if isinstance(frame, av.VideoFrame) and start <= now <= end:
+                plane = frame.planes[0]
+                y = np.frombuffer(plane, dtype=np.uint8).reshape(frame.height, plane.line_size)
+                arrivals.append((now, y[: strip_rows(frame.width), : frame.width].copy()))
+
+    @pc.on("track")
+    def on_track(track: MediaStreamTrack) -> None:
+        tasks.append(asyncio.ensure_future(watch(track)))
+
+    async def remote() -> RTCSessionDescription:
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        data = json.loads(line)
+        return RTCSessionDescription(sdp=data["sdp"], type=data["type"])
+
+    def send(description: RTCSessionDescription) -> None:
+        print("sdp " + json.dumps({"sdp": description.sdp, "type": description.type}), flush=True)
+
+    if role == "offer":
+        await pc.setLocalDescription(await pc.createOffer())
+        send(pc.localDescription)
+        await pc.setRemoteDescription(await remote())
+    else:
+        await pc.setRemoteDescription(await remote())
+        await pc.setLocalDescription(await pc.createAnswer())
+        send(pc.localDescription)
+    camera.start()
+    await asyncio.sleep(max(0.0, start - time.monotonic()))
+    name_python_threads()
+    cpu0, threads0, t0 = time.process_time(), thread_cpu(), time.monotonic()
+    await asyncio.sleep(max(0.0, end - time.monotonic()))
+    name_python_threads()
+    cpu1, threads1, t1 = time.process_time(), thread_cpu(), time.monotonic()
+    camera.stop()
+    await pc.close()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    latencies, damaged = [], 0
+    for now, gray in arrivals:
+        latency = latency_of(gray, now)
+        if latency is None:
+            damaged += 1
+            continue
+        latencies.append(latency)
+    return {
+        "latencies": latencies,
+        "damaged": damaged,
+        "cpu": (cpu1 - cpu0) / (t1 - t0),
+        "threads": cpu_between(threads0, threads1, t1 - t0),
+        "first_frame": first[0] if first else None,
+    }
+
+
+def peer_main(role: str, start: float, end: float, marker: bool) -> None:
+    only_loopback()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtGui import QGuiApplication
+
+    from bench._common import report
+
+    app = QGuiApplication([])  # fonts for the fake camera's drawing; no event loop runs
+    with ice.policy(ice.IcePolicy.loopback_only()):
+        result = asyncio.run(floor_peer(role, start, end, marker))
+    report(result)
+    del app
+
+
 # --------------------------------------------------------------------------- main
 def only_loopback() -> None:
     names = sorted(name for _, name in socket.if_nameindex())
@@ -407,7 +686,14 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--full", action="store_true", help="also a full two-way call")
+    parser.add_argument("--peer", choices=("offer", "answer"), help=argparse.SUPPRESS)
+    parser.add_argument("--start", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--end", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--marker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.peer:  # one floor peer of the call benches (bench_call_*.py)
+        peer_main(args.peer, args.start, args.end, args.marker)
+        return
     only_loopback()
     print("== call floor: bare aiortc pair vs two CallEngines, 640x480@30 VP8, loopback")
     print(f"   {conditions()}")

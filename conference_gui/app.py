@@ -250,7 +250,8 @@ async def run(args: argparse.Namespace) -> int:
                 title=creds.session_title,
                 invite=invite,
                 settings=args.settings,
-                fake_media=args.fake_media,
+                # The self-check never opens a real camera or microphone.
+                fake_media=True if args.self_check else args.fake_media,
                 trust=args.trust,
             )
             if args.self_check:
@@ -344,7 +345,11 @@ async def _show_error(message: str) -> None:
 
 
 async def _self_check(window: MainWindow, timeout: float = 30.0) -> int:
-    """Prove the install works end to end: window shown, socket joined, model loaded."""
+    """Prove the install works end to end: window shown, socket joined, model
+    loaded, and a short call between two call engines over loopback (codecs,
+    ICE, DTLS/SRTP) with Qt Multimedia's back end loadable (``self_check``)."""
+    from conference_gui import self_check
+
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     resources = window.features["resources"].model
@@ -357,11 +362,20 @@ async def _self_check(window: MainWindow, timeout: float = 30.0) -> int:
             await window.shutdown()
             return 1
         await asyncio.sleep(0.02)
-    print(f"self-check ok: connected to {window.meeting.server_url}")
-    if window.meeting.invite is not None:
-        print(f"invite: {window.meeting.invite}")
+    call = await self_check.call_check(timeout=max(5.0, deadline - loop.time()))
+    backends, failures = self_check.media_backends()
     await window.shutdown()
     window.close()
+    if not call.ok or failures:
+        for problem in (*call.problems, *failures):
+            print(f"self-check failed: {problem}", file=sys.stderr)
+        return 1
+    print(
+        f"self-check ok: connected to {window.meeting.server_url}; {call.describe()}; "
+        f"media back end: {', '.join(backends)}"
+    )
+    if window.meeting.invite is not None:
+        print(f"invite: {window.meeting.invite}")
     return 0
 
 

@@ -27,8 +27,12 @@ SPEC = HERE / "conference-gui.spec"
 APP_NAME = "conference-gui"
 EXECUTABLE = APP_NAME + (".exe" if sys.platform == "win32" else "")
 
-# The budget from issue 7: the onedir folder, in MiB (2**20 bytes, as `du -h` counts).
-SIZE_BUDGET_BYTES = 120 * 2**20
+# The budget from issue 11 (the bundle with the call): the onedir folder, 200 MB
+# (decimal megabytes, 10**6 bytes; 190.7 MiB as `du -h` counts).
+SIZE_BUDGET_BYTES = 200 * 10**6
+# Not met: the bundle with the call measured this much (docs/PACKAGING.md, "Size").
+# tests/packaging/test_bundle.py holds it to this (+2 %) so that it does not grow.
+SIZE_MEASURED_BYTES = 313_553_364
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"size:       {size:,} bytes = {size / 1e6:.1f} MB = {size / 2**20:.1f} MiB")
     status = 0
     if size > SIZE_BUDGET_BYTES:
-        print(f"over the {SIZE_BUDGET_BYTES / 2**20:.0f} MiB budget", file=sys.stderr)
+        print(f"over the {SIZE_BUDGET_BYTES / 1e6:.0f} MB budget", file=sys.stderr)
         status = 0 if args.no_excludes else 1
     if args.check:
         problems = smoke_test(result.executable)

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import os
 import shutil
+import struct
+import subprocess
 import tomllib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,8 +60,8 @@ EXCLUDED_MODULES: tuple[str, ...] = (
     "PyQt5",
     "PyQt6",
     "PySide2",
-    # Qt modules we do not use (we use QtCore, QtGui, QtWidgets, QtSvg).
-    "PySide6.QtNetwork",
+    # Qt modules we do not use (we use QtCore, QtGui, QtWidgets, QtSvg and QtMultimedia;
+    # QtMultimedia's binding imports QtNetwork, so that one comes along).
     "PySide6.QtQml",
     "PySide6.QtQuick",
     "PySide6.QtQuickWidgets",
@@ -78,7 +82,6 @@ EXCLUDED_MODULES: tuple[str, ...] = (
     "PySide6.QtXml",
     "PySide6.QtWebEngineCore",
     "PySide6.QtWebEngineWidgets",
-    "PySide6.QtMultimedia",
     "PySide6.QtMultimediaWidgets",
     "PySide6.Qt3DCore",
     # Optional back ends of python-socketio/engineio that the embedded server does
@@ -108,9 +111,15 @@ EXCLUDED_MODULES: tuple[str, ...] = (
     "psycopg_pool",
     "psycopg2",
     "asyncpg",
-    # PyJWT needs cryptography only for RSA/EC keys; the server signs with HS256
-    # (and urllib3 only for its deprecated pyOpenSSL shim). Several MB if installed.
-    "cryptography",
+    # Parts of numpy nothing in the app imports (numpy 2 loads them only when
+    # asked for: np.random, np.fft, ...): 3 MB of extension modules.
+    "numpy.random",
+    "numpy.fft",
+    "numpy.polynomial",
+    "numpy.f2py",
+    # YAML: msgspec.yaml and numpy.__config__ import it only when asked to; the
+    # app reads and writes no YAML (2.7 MB with its C extension).
+    "yaml",
     # Standard library and tooling the app does not need at run time.
     "test",
     "tkinter",
@@ -159,6 +168,11 @@ EXCLUDED_QT_FILES: tuple[str, ...] = (
     # GNOME/KDE/generic themes and its own file dialogs; the XDG desktop portal
     # theme (QT_QPA_PLATFORMTHEME=xdgdesktopportal, used in Flatpak) stays.
     "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+    # QtNetwork's plugins: TLS back ends and network-information (connman,
+    # NetworkManager, GLib/gio). QtNetwork comes in only because QtMultimedia's
+    # binding imports it; the app's own network code is Python (aiohttp, requests).
+    "PySide6/Qt/plugins/tls/*",
+    "PySide6/Qt/plugins/networkinformation/*",
     # Server-buffer integrations for clients of a Qt Wayland *compositor*; a
     # normal Wayland session uses the wayland-egl integration (kept).
     "PySide6/Qt/plugins/wayland-graphics-integration-client/libdmabuf-server.so",
@@ -296,6 +310,268 @@ def prune(
         gone = entry[0] in removed_names or (entry[2] == "SYMLINK" and entry[1] in removed_names)
         (removed if gone else kept).append(entry)
     return kept, removed
+
+
+# --- stripping -------------------------------------------------------------------
+# PyInstaller's COLLECT(strip=True) runs binutils' strip on every collected
+# library. That breaks libraries that auditwheel repaired with patchelf (the
+# manylinux wheels of numpy, PyAV, cryptography, ...): patchelf appends load
+# segments that no section covers, strip drops or shifts their bytes, and the
+# loader refuses the result ("ELF load command address/offset not
+# page-aligned"; numpy's OpenBLAS was the first to fail). So the spec strips
+# itself: only files that carry symbols, and a stripped copy is used only if
+# its load segments are exactly the original's; otherwise the original goes in.
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSegment:
+    """One ``PT_LOAD`` program header of an ELF file."""
+
+    offset: int
+    vaddr: int
+    filesz: int
+    memsz: int
+    flags: int
+    align: int
+
+
+@dataclass(frozen=True, slots=True)
+class ElfInfo:
+    segments: tuple[LoadSegment, ...]
+    sections: frozenset[str]  # names of the sections that hold bytes
+
+    @property
+    def has_symbols(self) -> bool:
+        """A symbol table or debug info that strip would remove."""
+        return ".symtab" in self.sections or any(s.startswith(".debug_") for s in self.sections)
+
+
+_PT_LOAD = 1
+
+
+def read_elf(path: Path) -> ElfInfo | None:
+    """Load segments and section names of a 64-bit little-endian ELF file (None otherwise)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    if len(data) < 64 or data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return None
+    try:
+        phoff, shoff = struct.unpack_from("<QQ", data, 0x20)
+        phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from("<HHHHH", data, 0x36)
+        segments = []
+        for i in range(phnum):
+            p_type, p_flags, p_offset, p_vaddr, _paddr, p_filesz, p_memsz, p_align = (
+                struct.unpack_from("<IIQQQQQQ", data, phoff + i * phentsize)
+            )
+            if p_type == _PT_LOAD:
+                segments.append(LoadSegment(p_offset, p_vaddr, p_filesz, p_memsz, p_flags, p_align))
+        names: set[str] = set()
+        if shoff and shnum and shstrndx < shnum:
+            str_off = struct.unpack_from("<Q", data, shoff + shstrndx * shentsize + 0x18)[0]
+            for i in range(shnum):
+                name_off = struct.unpack_from("<I", data, shoff + i * shentsize)[0]
+                size = struct.unpack_from("<Q", data, shoff + i * shentsize + 0x20)[0]
+                end = data.index(b"\0", str_off + name_off)
+                if size:  # an emptied section (compact_elf) holds nothing
+                    names.add(data[str_off + name_off : end].decode("ascii", "replace"))
+    except (struct.error, ValueError):
+        return None
+    return ElfInfo(tuple(segments), frozenset(names))
+
+
+def same_load_layout(original: ElfInfo, stripped: ElfInfo) -> bool:
+    """True if ``stripped`` maps exactly what ``original`` maps, and legally.
+
+    Every load segment keeps its address, sizes and flags, and its file offset
+    stays congruent to its address modulo its alignment (what the loader checks).
+    """
+    if len(original.segments) != len(stripped.segments):
+        return False
+    for a, b in zip(original.segments, stripped.segments, strict=True):
+        if (a.vaddr, a.filesz, a.memsz, a.flags) != (b.vaddr, b.filesz, b.memsz, b.flags):
+            return False
+        if b.align > 1 and (b.offset - b.vaddr) % b.align:
+            return False
+    return True
+
+
+_SHF_ALLOC = 0x2
+_SHT_NOBITS = 8
+
+
+def _droppable(name: str) -> bool:
+    return name in (".symtab", ".strtab") or name.startswith((".debug", ".zdebug"))
+
+
+def compact_elf(data: bytes) -> bytes | None:
+    """``data`` without its symbol table and debug sections, every other byte kept and
+    moved only by whole pages; None if there is nothing to drop or the file is unusual.
+
+    For the libraries binutils' strip breaks (see above): patchelf put load
+    segments *after* the debug sections, and strip does not move them right.
+    Here the file is cut into blocks that must stay whole (the headers, every
+    segment's bytes, every kept section, the section header table); the
+    blocks keep their order and each moves down by a multiple of the load
+    alignment (of 8 for blocks outside every load segment), so every offset
+    stays congruent to its address. Headers are rewritten to the new offsets;
+    dropped sections stay in the table with size 0, so no index changes.
+    """
+    if len(data) < 64 or data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return None
+    try:
+        phoff, shoff = struct.unpack_from("<QQ", data, 0x20)
+        phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from("<HHHHH", data, 0x36)
+        if not shoff or not shnum or shstrndx >= shnum or phentsize < 56 or shentsize < 64:
+            return None
+        phdrs = [struct.unpack_from("<IIQQQQQQ", data, phoff + i * phentsize) for i in range(phnum)]
+        shdrs = [
+            list(struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize))
+            for i in range(shnum)
+        ]
+        str_off = shdrs[shstrndx][4]
+
+        def name(sh: list[int]) -> str:
+            start = str_off + sh[0]
+            return data[start : data.index(b"\0", start)].decode("ascii", "replace")
+
+        names = [name(sh) for sh in shdrs]
+    except (struct.error, ValueError):
+        return None
+    loads = [(p[2], p[2] + p[5], p[7]) for p in phdrs if p[0] == _PT_LOAD]
+    page = max([a for _, _, a in loads] + [4096])
+    dropped = {
+        i
+        for i, sh in enumerate(shdrs)
+        if i and i != shstrndx and sh[5] and sh[1] != _SHT_NOBITS
+        and not sh[2] & _SHF_ALLOC and _droppable(names[i])
+        and not any(p[2] < sh[4] + sh[5] and sh[4] < p[2] + p[5] for p in phdrs if p[5])
+    }  # fmt: skip
+    if not dropped:
+        return None
+    keep = [(0, 64), (phoff, phoff + phnum * phentsize), (shoff, shoff + shnum * shentsize)]
+    keep += [(p[2], p[2] + p[5]) for p in phdrs if p[5]]
+    keep += [
+        (sh[4], sh[4] + sh[5])
+        for i, sh in enumerate(shdrs)
+        if i and i not in dropped and sh[5] and sh[1] != _SHT_NOBITS
+    ]
+    blocks: list[list[int]] = []
+    for start, end in sorted(keep):
+        if blocks and start <= blocks[-1][1]:
+            blocks[-1][1] = max(blocks[-1][1], end)
+        else:
+            blocks.append([start, end])
+    if blocks[-1][1] > len(data):
+        return None
+    moved: list[tuple[int, int, int]] = []  # (old start, old end, new start)
+    cur = 0
+    for start, end in blocks:
+        align = page if any(a < end and start < b for a, b, _ in loads) else 8
+        new = cur + (start - cur) % align
+        moved.append((start, end, new))
+        cur = new + end - start
+    out = bytearray(cur)
+    for start, end, new in moved:
+        out[new : new + end - start] = data[start:end]
+
+    def at(offset: int) -> int:
+        """The new place of an old offset; one between blocks goes with the next block."""
+        for start, end, new in moved:
+            if start <= offset <= end:
+                return new + offset - start
+            if offset < start:
+                return new
+        return cur
+
+    new_phoff, new_shoff = at(phoff), at(shoff)
+    struct.pack_into("<QQ", out, 0x20, new_phoff, new_shoff)
+    for i, p in enumerate(phdrs):
+        struct.pack_into("<Q", out, new_phoff + i * phentsize + 8, at(p[2]))
+    for i, sh in enumerate(shdrs):
+        sh[4] = at(sh[4])
+        if i in dropped:
+            sh[5] = 0
+        struct.pack_into("<IIQQQQIIQQ", out, new_shoff + i * shentsize, *sh)
+    return bytes(out)
+
+
+def _has_integrity_file(path: Path) -> bool:
+    """FIPS-style checksum files (``.libgcrypt.so.20.hmac``): the library must stay as it is
+    (PyInstaller's own rule)."""
+    return path.with_name(f".{path.name}.hmac").is_file() or path.with_suffix(".chk").is_file()
+
+
+@dataclass(frozen=True, slots=True)
+class StripResult:
+    name: str
+    before: int
+    after: int  # == before: kept as it was
+    note: str  # "stripped", "no symbols", "layout changed: kept", ...
+
+
+def strip_binaries(
+    toc: Iterable[TocEntry], folder: Path, tool: str = "strip"
+) -> tuple[list[TocEntry], list[StripResult]]:
+    """Strip the binaries of ``toc`` that carry symbols into ``folder``; returns the toc
+    pointing at the stripped copies, and what happened to each binary.
+
+    ``strip --strip-unneeded`` (what Debian does to shared libraries): the
+    dynamic symbols stay. A copy whose load segments differ from the original
+    (see :func:`same_load_layout`) is thrown away and the original is used.
+    """
+    out: list[TocEntry] = []
+    results: list[StripResult] = []
+    for entry in toc:
+        name, source, kind = entry
+        if kind not in ("BINARY", "EXTENSION"):
+            out.append(entry)
+            continue
+        src = Path(source)
+        before = src.stat().st_size
+        info = read_elf(src)
+        note = ""
+        if info is None:
+            note = "not ELF64"
+        elif not info.has_symbols:
+            note = "no symbols"
+        elif _has_integrity_file(src):
+            note = "checksum file: kept"
+        if note:
+            out.append(entry)
+            results.append(StripResult(name, before, before, note))
+            continue
+        assert info is not None
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            [tool, "--strip-unneeded", "-o", str(target), str(src)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        stripped = read_elf(target) if done.returncode == 0 else None
+        note = "stripped"
+        if stripped is None or not same_load_layout(info, stripped):
+            # strip would move a load segment (patchelf-repaired): cut the symbols out
+            # without moving anything the loader maps, or keep the original.
+            compact = compact_elf(src.read_bytes())
+            if compact is not None:
+                target.write_bytes(compact)
+                stripped = read_elf(target)
+            if compact is None or stripped is None or not same_load_layout(info, stripped):
+                target.unlink(missing_ok=True)
+                out.append(entry)
+                note = "strip failed: kept" if done.returncode else "layout changed: kept"
+                results.append(StripResult(name, before, before, note))
+                continue
+            note = "symbols cut out (strip would move segments)"
+        os.chmod(target, 0o755)
+        out.append((name, str(target), kind))
+        results.append(StripResult(name, before, target.stat().st_size, note))
+    return out, results
 
 
 def version_tuple(version: str) -> tuple[int, int, int, int]:

@@ -113,6 +113,7 @@ class CallFeature(QObject):
         self.controller.sending_changed.connect(self._show_sending)
         self.controller.levels_changed.connect(self._show_levels)
         self.controller.mode_changed.connect(self.grid.set_call_mode)
+        self.controller.call_notice.connect(self.grid.set_notice)
         self.controller.active_changed.connect(self._show_active)
         self.spotlight.focus_changed.connect(self._show_focus)
         self.grid.pin_requested.connect(self._pin)

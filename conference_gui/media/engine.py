@@ -61,6 +61,7 @@ from conference_gui.media.exchange import FrameSlot, PcmRing, PcmSource
 from conference_gui.media.ice import IcePolicy, use_policy
 from conference_gui.media.peer import PeerLink, Role
 from conference_gui.media.receive import SOURCES, RemotePeer, RemotePeers, Source, mix
+from conference_gui.media.sfu import Ask, SfuSession, SfuSummary
 from conference_gui.media.stats import PeerStats
 from conference_gui.media.tasks import OwnedTasks
 from conference_gui.media.tracks import FRAME_SAMPLES, MicrophoneTrack, PictureTrack
@@ -151,6 +152,7 @@ class CallEngine:
         self._stopping = False
         self._ready = threading.Event()
         self._failure: BaseException | None = None
+        self._sfu: SfuSession | None = None
         #: After :meth:`stop`: tasks still running once everything was closed
         #: (aiortc's own), cancelled then. 0 is a clean stop; for diagnostics.
         self.leftover_tasks = 0
@@ -226,6 +228,31 @@ class CallEngine:
         """Leave the call: ``{"type": "bye"}`` to each peer, every connection
         closed. A later :meth:`join` starts again."""
         self._post(lambda core: core.leave())
+
+    # --- the SFU (media/sfu.py; docs/WIRE.md, "The SFU") -------------------------
+    def set_sfu_ask(self, ask: Ask | None) -> None:
+        """How the SFU session asks the server (``sfu-*`` events with their acks)."""
+        self._post(lambda core: setattr(core.sfu, "ask", ask))
+
+    def set_mode(self, mode: str) -> None:
+        """The server's ``call.mode`` / ``call-mode``: "mesh" or "sfu" (make before break)."""
+        self._post(lambda core: core.set_mode(mode))
+
+    def sfu_published(self, pid: str) -> None:
+        self._post(lambda core: core.sfu.published(pid))
+
+    def sfu_unpublished(self, pid: str) -> None:
+        self._post(lambda core: core.sfu.unpublished(pid))
+
+    def sfu_summary(self) -> SfuSummary | None:
+        """What the SFU session has (as of its last change; for tests, benches, diagnostics)."""
+        sfu = self._sfu
+        return sfu.latest if sfu is not None else None
+
+    def sfu_publisher_stats(self) -> PeerStats | None:
+        """The publisher connection's newest quality snapshot (None when not publishing)."""
+        sfu = self._sfu
+        return sfu.publisher_stats if sfu is not None else None
 
     # --- what to send ---------------------------------------------------------
     def set_sending(self, audio: bool, video: bool, screen: bool) -> None:
@@ -330,6 +357,7 @@ class CallEngine:
     async def _main(self, loop: asyncio.AbstractEventLoop) -> None:
         inbox: asyncio.Queue[Command | object] = asyncio.Queue()
         core = _Core(self._listener, self._ice, self._options, self._remotes, self._put_stats)
+        self._sfu = core.sfu
         self._inbox, self._loop = inbox, loop
         self._ready.set()
         core.start()
@@ -464,6 +492,7 @@ class _Core:
         #: Every link not yet closed, so that stopping closes even one a
         #: cancelled job made and never installed.
         self._links: set[PeerLink] = set()
+        self.sfu = SfuSession(self, policy, options.connect_timeout)
 
     def start(self) -> None:
         self._tasks.spawn(self._mix_forever(), "mixer")
@@ -529,6 +558,7 @@ class _Core:
             peer.said_bye = False
             if self._offerer_of(pid):
                 self._queue(peer, functools.partial(self._offer_unless_healthy, peer, "join"))
+        self.sfu.joined()
 
     def peer_joined(self, pid: str) -> None:
         if not isinstance(pid, str) or not self.roster.add(pid):
@@ -543,12 +573,14 @@ class _Core:
         if not isinstance(pid, str):
             return
         self.roster.remove(pid)
+        self.sfu.peer_left(pid)
         if pid in self._peers:
             self._drop(pid, send_bye=False)
 
     def leave(self) -> None:
         listed = set(self.roster.leave())
         self._left = True
+        self._tasks.spawn(self.sfu.leave(), "sfu-leave")
         for pid in sorted(listed | set(self._peers)):
             if pid in self._peers:
                 self._drop(pid, send_bye=True)
@@ -560,6 +592,56 @@ class _Core:
 
     def set_playback(self, ring: PcmRing | None) -> None:
         self._playback = ring
+
+    def set_mode(self, mode: str) -> None:
+        """Mesh or SFU (the server's word). Back to the mesh, the offerer of each pair
+        offers again; the SFU's connections go once the mesh flows (media/sfu.py)."""
+        was = self.sfu.mode
+        self.sfu.set_mode(mode)
+        if self.sfu.mode == "mesh" and was != "mesh" and not self._left:
+            for pid, peer in list(self._peers.items()):
+                peer.said_bye = False
+                if pid in self.roster and self._offerer_of(pid):
+                    self._queue(peer, functools.partial(self._offer_unless_healthy, peer, "mesh"))
+
+    # --- for the SFU session (media/sfu.py's SfuHost) ---------------------------
+    @property
+    def me(self) -> str | None:
+        return self.roster.me
+
+    def in_call(self, pid: str) -> bool:
+        return pid in self.roster and not self._left
+
+    def peers(self) -> list[str]:
+        return list(self._peers)
+
+    def local_tracks(self) -> list[MediaStreamTrack]:
+        return self.media.subscribe()
+
+    def remote_of(self, pid: str) -> RemotePeer:
+        return self._remotes.get(pid)
+
+    def mesh_link(self, pid: str) -> PeerLink | None:
+        peer = self._peers.get(pid)
+        return peer.link if peer is not None else None
+
+    def close_mesh_quietly(self, pid: str, link: PeerLink) -> None:
+        """Close the pair's connection without ``bye`` and without a restart (the SFU
+        carries the pair now); a later mesh mode offers again."""
+        peer = self._peers.get(pid)
+        if peer is not None and peer.link is link:
+            self._queue(peer, lambda: self._bye(peer))
+
+    def picture_arrived(self, pid: str, source: Source) -> None:
+        peer = self._peers.get(pid)
+        if peer is not None:
+            self._set_receiving(peer.remote, source, True)
+
+    def audience_changed(self) -> None:
+        self._update_audience()
+
+    def problem(self, pid: str | None, message: str) -> None:
+        self._problem(pid, message)
 
     def signal(self, from_id: object, data: object) -> None:
         if (
@@ -644,6 +726,8 @@ class _Core:
     async def _offer(self, peer: _Peer) -> None:
         if peer.pid not in self.roster or not self._offerer_of(peer.pid) or self._left:
             return
+        if not self.sfu.mesh_allowed():
+            return  # the call goes through the SFU
         if peer.restart is not None:
             peer.restart.cancel()
             peer.restart = None
@@ -747,6 +831,7 @@ class _Core:
         self._report(peer, state)
         if state == "connected":
             peer.attempts = 0
+            self.sfu.mesh_connected(peer.pid)
         elif state in ("failed", "closed"):
             self._link_down(peer, link)
 
@@ -756,6 +841,8 @@ class _Core:
         self._report(peer, "failed" if link.state != "closed" else "closed")
         if not self._offerer_of(peer.pid) or peer.pid not in self.roster or peer.said_bye:
             return
+        if not self.sfu.mesh_allowed():
+            return  # the SFU carries the pair
         if peer.restart is not None and not peer.restart.done():
             return
         delay = self._options.backoff.delay(peer.attempts)
@@ -770,13 +857,16 @@ class _Core:
             self._queue(peer, lambda: self._offer(peer))
 
     def _update_audience(self) -> None:
-        self.media.set_audience(any(p.link is not None for p in self._peers.values()))
+        self.media.set_audience(
+            any(p.link is not None for p in self._peers.values()) or self.sfu.active)
 
     # --- what arrives -----------------------------------------------------------
     def _picture_arrived(self, pid: str, source: Source) -> None:
         peer = self._peers.get(pid)
         if peer is not None:
             self._set_receiving(peer.remote, source, True)
+            if self.sfu.watching_mesh:
+                self.sfu.mesh_picture(pid)
 
     def _set_receiving(self, remote: RemotePeer, source: Source, receiving: bool) -> None:
         if remote.receiving[source] != receiving:
@@ -814,6 +904,10 @@ class _Core:
     async def _stats_forever(self) -> None:
         while True:
             await asyncio.sleep(self._options.stats_interval)
+            try:
+                await self.sfu.take_stats()
+            except Exception as exc:
+                log.debug("publisher stats failed: %s", exc)
             for peer in list(self._peers.values()):
                 link = peer.link
                 if link is None or link.closed or not link.ever_connected:
@@ -837,6 +931,7 @@ class _Core:
             if peer.link is not None:
                 peer.link = None
                 self._report(peer, "closed")
+        await self.sfu.close()
         self.media.stop()
         await self._tasks.close()
         await self._close_links()  # any a cancelled job made meanwhile

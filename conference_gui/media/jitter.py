@@ -80,8 +80,8 @@ _QUEUE_ATTRIBUTE = "_RTCRtpReceiver__decoder_queue"
 _ERROR_ATTRIBUTE = "_RTCRtpReceiver__decoder_error"
 
 #: Encoded pictures that may wait for the decoder before the backlog is cut
-#: (a third of a second at 30 fps): beyond it the picture would only grow late.
-MAX_BACKLOG = 10
+#: (a fifth of a second at 30 fps): beyond it the picture would only grow late.
+MAX_BACKLOG = 6
 
 
 def is_vp8_keyframe(data: bytes) -> bool:

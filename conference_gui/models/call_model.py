@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from conference_gui.domain.call import CallInfo, MediaState, SpeakingDetector
 from conference_gui.domain.meeting import JoinAck, Participant
+from conference_gui.domain.sfu import MEDIA_SERVER_LOST, too_big_for_mesh
 from conference_gui.domain.stage import Stage, Tile, tiles_for
 from conference_gui.media.exchange import FrameSlot, LevelMeter, PcmRing, PcmSource
 from conference_gui.models.me import Me
@@ -101,6 +102,8 @@ class CallController(QObject):
         levels_changed(): :meth:`level` / :meth:`speaking` have new values.
         active_changed(bool): this window holds the user's call (false: another window does).
         mode_changed(str): "mesh" or "sfu".
+        call_notice(str key, str text): a stage notice about the call's size or its media
+            server ("" clears it); key "crowded".
         error_message(str): something failed that the person should read.
     """
 
@@ -108,6 +111,7 @@ class CallController(QObject):
     levels_changed = Signal()
     active_changed = Signal(bool)
     mode_changed = Signal(str)
+    call_notice = Signal(str, str)
     error_message = Signal(str)
 
     def __init__(
@@ -132,6 +136,8 @@ class CallController(QObject):
         self._want = want
         self._active = False
         self._mode = "mesh"
+        self._mode_reason: str | None = None
+        self._crowded_text = ""
         self._announced: MediaState | None = None
         self._tasks = TaskKeeper("call")
         self._levels: dict[str, float] = {}
@@ -152,6 +158,7 @@ class CallController(QObject):
         socket.participant_joined.connect(self._on_participant_joined)
         socket.participant_left.connect(self._on_participant_left)
         socket.call_moved.connect(self._on_call_moved)
+        socket.call_mode_changed.connect(self._on_call_mode)
 
         self._level_timer = QTimer(self)
         self._level_timer.setInterval(LEVEL_INTERVAL_MS)
@@ -251,12 +258,11 @@ class CallController(QObject):
         self._take_part(call, [p.id for p in self._roster.roster])
 
     def _take_part(self, call: CallInfo, people: list[str]) -> None:
-        if call.mode != self._mode:
-            self._mode = call.mode
-            self.mode_changed.emit(call.mode)
+        self._set_mode(call.mode, None)
         changed = call.active != self._active
         self._active = call.active
         if call.active:
+            self.service.set_mode(call.mode)
             self.service.join(self._me.id, [p for p in people if p != self._me.id])
             self._announce()
         else:
@@ -264,6 +270,34 @@ class CallController(QObject):
         if changed:
             self.active_changed.emit(call.active)
         self._sync_stage()
+
+    def _on_call_mode(self, event: Any) -> None:
+        """``call-mode``: the server moved the call to the SFU or back to the mesh."""
+        self._set_mode(str(event.mode), event.reason)
+        if self._active:
+            self.service.set_mode(self._mode)
+
+    def _set_mode(self, mode: str, reason: str | None) -> None:
+        self._mode_reason = reason
+        if mode != self._mode:
+            self._mode = mode
+            self.mode_changed.emit(mode)
+        self._show_crowded()
+
+    def _show_crowded(self) -> None:
+        """Say when the call is bigger than a mesh carries well, or lost its media server."""
+        people = len({p.id for p in self._roster.roster} | {self._me.id})
+        if self._mode == "mesh" and self._mode_reason == MEDIA_SERVER_LOST:
+            text = self.tr("The media server is unreachable: the call continues peer to peer, "
+                           "which may strain your computer.")
+        elif too_big_for_mesh(people, self._mode):
+            text = self.tr("This call has grown too big for peer-to-peer calls (%d people): "
+                           "pictures may stutter. A media server (SFU) would help.") % people
+        else:
+            text = ""
+        if text != self._crowded_text:
+            self._crowded_text = text
+            self.call_notice.emit("crowded", text)
 
     def _on_participant_joined(self, p: Participant) -> None:
         if p.id != self._me.id:
@@ -303,6 +337,7 @@ class CallController(QObject):
         # Our own tile shows what we send; before the first join, what we will send.
         ours = self._want if self._active or not self._me.known else None
         self.stage.show(tiles_for(people, self._me.id, ours))
+        self._show_crowded()
 
     def remote_slot(self, participant_id: str, source: str) -> FrameSlot:
         return self.service.remote_slot(participant_id, source)

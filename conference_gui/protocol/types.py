@@ -332,6 +332,71 @@ class MeetingEnded(_Wire, frozen=True, kw_only=True):
     ended_at: Timestamp
 
 
+# --- Socket.IO: the SFU (docs/WIRE.md, "The SFU") -----------------------------------
+
+#: An SDP from a client or from the media server (the server also applies --max-signal-kb).
+Sdp = Annotated[str, Meta(min_length=1, max_length=256 * 1024)]
+#: What one media section of a subscription carries.
+SfuSection = Literal["audio", "camera", "screen"]
+CallModeName = Literal["mesh", "sfu"]
+
+
+class SfuPublish(_Wire, frozen=True, kw_only=True):
+    """``sfu-publish``: the client's offer (audio, camera, screen; candidates inside)."""
+
+    sdp: Sdp
+
+
+class SfuPublishAck(_Wire, frozen=True, kw_only=True):
+    """The media server's answer, and who publishes there now (the sender excluded)."""
+
+    sdp: Sdp
+    publishers: list[Id] = []
+
+
+class SfuSubscribe(_Wire, frozen=True, kw_only=True):
+    """``sfu-subscribe``: receive ``participantId``'s media through the SFU."""
+
+    participant_id: Id
+
+
+class SfuSubscribeAck(_Wire, frozen=True, kw_only=True):
+    """The media server's offer for one subscription; ``sections`` names its m-lines in order."""
+
+    subscription: Id
+    participant_id: Id
+    sdp: Sdp
+    sections: list[SfuSection]
+
+
+class SfuAnswer(_Wire, frozen=True, kw_only=True):
+    """``sfu-answer``: the client's answer to a subscription's offer."""
+
+    subscription: Id
+    sdp: Sdp
+
+
+class SfuUnsubscribe(_Wire, frozen=True, kw_only=True):
+    subscription: Id
+
+
+class CallModeEvent(_Wire, frozen=True, kw_only=True):
+    """``call-mode`` (to everyone in the session): how the call carries media from now on.
+
+    ``reason`` says why a call went back to the mesh while it is big
+    (``"media-server-lost"``), else null.
+    """
+
+    mode: CallModeName
+    reason: Annotated[str, Meta(max_length=64)] | None = None
+
+
+class SfuPublisherEvent(_Wire, frozen=True, kw_only=True):
+    """``sfu-published`` / ``sfu-unpublished`` (to everyone in the session)."""
+
+    participant_id: Id
+
+
 #: Every client -> server event and the type of its payload.
 CLIENT_EVENTS: dict[str, type[Struct]] = {
     "join-session": JoinSession,
@@ -347,6 +412,11 @@ CLIENT_EVENTS: dict[str, type[Struct]] = {
     "chat-history": ChatHistory,
     "end-meeting": Empty,
     "reaction": ReactionSend,
+    "sfu-publish": SfuPublish,
+    "sfu-subscribe": SfuSubscribe,
+    "sfu-answer": SfuAnswer,
+    "sfu-unsubscribe": SfuUnsubscribe,
+    "sfu-leave": Empty,
 }
 
 #: Every server -> client event and the type of its payload.
@@ -364,6 +434,9 @@ SERVER_EVENTS: dict[str, type[Struct]] = {
     "call-moved": CallMoved,
     "meeting-ended": MeetingEnded,
     "reaction": ReactionEvent,
+    "call-mode": CallModeEvent,
+    "sfu-published": SfuPublisherEvent,
+    "sfu-unpublished": SfuPublisherEvent,
 }
 
 #: The successful ack of every client -> server event (a refusal is an :class:`Error`).
@@ -381,4 +454,9 @@ CLIENT_ACKS: dict[str, type[Struct]] = {
     "chat-history": ChatHistoryAck,
     "end-meeting": Ok,
     "reaction": Ok,
+    "sfu-publish": SfuPublishAck,
+    "sfu-subscribe": SfuSubscribeAck,
+    "sfu-answer": Ok,
+    "sfu-unsubscribe": Ok,
+    "sfu-leave": Ok,
 }

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import Any
 
 import socketio
 from aiohttp import web
 
 from .auth import TokenService, load_or_create_secret
 from .blobs import BlobStore
-from .bridge import SocketBridge
+from .bridge import NAMESPACE, SocketBridge
 from .cluster import redis_manager, start_listening, stop_listening
 from .config import ServerConfig
 from .context import ServerContext
@@ -120,9 +121,14 @@ def build_app(config: ServerConfig) -> web.Application:
 
     async def left(session_id: str, user_id: str) -> None:  # a dead node's users (PostgreSQL)
         await bus.publish(ParticipantLeft(session_id, user_id))
+        await sockets.sfu.review(session_id)
+
+    async def emit(event: str, data: dict[str, Any], room: str) -> None:  # the SFU's events
+        await sio.emit(event, data, room=room, namespace=NAMESPACE)
 
     meetings.attach(on_left=left, on_evicted=sockets.drop_connections,
                     on_moved=sockets.publish_call_move)
+    sockets.sfu.attach(emit)
     sio.register_namespace(sockets)
     SocketBridge(sio).attach(bus)
     sio.attach(app)
@@ -157,6 +163,7 @@ async def _open(app: web.Application) -> None:
         if ctx.config.redis_url:
             # Subscribed before the first client can connect (see cluster.py).
             await start_listening(app[SIO])
+        await app[SOCKETS].sfu.start()
     except BaseException:
         if ctx.config.redis_url:
             await stop_listening(app[SIO])
@@ -172,6 +179,7 @@ async def _disconnect_sockets(app: web.Application) -> None:
 
 
 async def _close(app: web.Application) -> None:
+    await app[SOCKETS].sfu.stop()
     if app[CONTEXT].config.redis_url:
         await stop_listening(app[SIO])
     await app[CONTEXT].meetings.stop()

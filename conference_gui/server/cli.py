@@ -18,6 +18,7 @@ from .app import CONTEXT, UnsupportedConfig, make_storage
 from .cluster import redact_redis, redis_manager
 from .config import ServerConfig, default_data_dir, is_loopback
 from .runner import loop_factory, loop_name, start_server, tune_gc
+from .sfu import JanusTarget
 from .testhooks import ENV_SWITCH
 from .tls import own_certificate, spaced
 
@@ -59,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     tls.add_argument("--insecure-http", action="store_true",
                      help="plain HTTP on a non-loopback address (only behind a proxy that "
                           "terminates TLS, or on a network you trust)")
+    parser.add_argument("--janus-url", action="append", default=[], metavar="ws://HOST:PORT",
+                        help="a Janus Gateway (WebSocket API, VideoRoom plugin) for calls of "
+                             "three or more; repeat for several (each meeting uses one). "
+                             "Optional ?apisecret=S&adminkey=K. See docs/SCALING.md")
     limits = parser.add_argument_group(
         "limits", "what one participant cannot talk past (docs/RELIABILITY.md, Limits)")
     for flag, kind, text in _LIMIT_FLAGS:
@@ -97,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
             insecure_http=args.insecure_http,
+            janus_urls=tuple(args.janus_url),
             **{flag.removeprefix("--").replace("-", "_"):
                getattr(args, flag.removeprefix("--").replace("-", "_"))
                for flag, _kind, _text in _LIMIT_FLAGS},
@@ -129,6 +135,8 @@ def check_urls(config: ServerConfig) -> None:
     make_storage(config)  # raises UnsupportedConfig (a ValueError) for unknown schemes
     if config.redis_url:
         redis_manager(config.redis_url)
+    for url in config.janus_urls:
+        JanusTarget.parse(url)
 
 
 async def _serve(config: ServerConfig) -> None:
@@ -156,6 +164,8 @@ async def _serve(config: ServerConfig) -> None:
         log.info("database: %r", server.app[CONTEXT].storage)
     if config.redis_url:
         log.info("redis: %s", redact_redis(config.redis_url))
+    for url in config.janus_urls:
+        log.info("media server: %s", JanusTarget.parse(url).url)
     try:
         await stop.wait()
     finally:

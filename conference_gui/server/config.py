@@ -45,6 +45,13 @@ DEFAULT_EVENT_RATES: Mapping[str, tuple[float, float]] = MappingProxyType({
     "call-claim": (2.0, 10.0),
     "end-meeting": (1.0, 5.0),
     "reaction": (2.0, 8.0),
+    # The SFU (docs/WIRE.md): one publish per mode switch or reconnect; one subscription
+    # (subscribe + answer) per other participant, all at once when a call moves.
+    "sfu-publish": (1.0, 10.0),
+    "sfu-subscribe": (20.0, 200.0),
+    "sfu-answer": (20.0, 200.0),
+    "sfu-unsubscribe": (20.0, 200.0),
+    "sfu-leave": (1.0, 10.0),
 })
 
 
@@ -66,6 +73,10 @@ class ServerConfig:
     tls_key: Path | None = None
     #: plain HTTP on a non-loopback address, on purpose (a proxy in front terminates TLS)
     insecure_http: bool = False
+    #: Janus Gateways (``ws://HOST:PORT``) for the SFU; none: every call is a mesh
+    janus_urls: tuple[str, ...] = ()
+    #: seconds a call must be back to two people before it leaves the SFU
+    sfu_mesh_delay: float = 3.0
 
     # --- limits a participant cannot talk past (docs/RELIABILITY.md, "Limits") ---------
     #: largest Socket.IO message accepted (engine.io ``max_http_buffer_size``)

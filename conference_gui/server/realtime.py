@@ -41,6 +41,7 @@ from .ids import utc_now_iso
 from .limits import RateLimiter
 from .meeting import CallMove, ChatMessage, Media
 from .names import clean_display_name, clean_text, has_visible
+from .sfu import make_broker
 from .transport import UNDECODABLE
 from .validation import non_blank, parse
 from .wire import chat_wire, out, participant_wire, poll_wire
@@ -101,6 +102,8 @@ class VideoNamespace(socketio.AsyncNamespace):
                        for event, (rate, burst) in config.event_rates.items()}
         #: live connections per (session id, user id) on this node
         self._connections: dict[tuple[str, str], int] = {}
+        #: the SFU (docs/WIRE.md, "The SFU"): the call's mode and Janus's signaling
+        self.sfu = make_broker(config, ctx.storage, ctx.meetings)
         # join-session is handled apart: it is the one event allowed before joining.
         # Each payload is decoded into its protocol type (wire.CLIENT_EVENTS) first.
         self._events: dict[str, Callable[[SocketState, Any], Awaitable[Any]]] = {
@@ -116,6 +119,11 @@ class VideoNamespace(socketio.AsyncNamespace):
             "chat-history": self.on_chat_history,
             "end-meeting": self.on_end_meeting,
             "reaction": self.on_reaction,
+            "sfu-publish": self.on_sfu_publish,
+            "sfu-subscribe": self.on_sfu_subscribe,
+            "sfu-answer": self.on_sfu_answer,
+            "sfu-unsubscribe": self.on_sfu_unsubscribe,
+            "sfu-leave": self.on_sfu_leave,
         }
         #: sessions this node knows are ended (their events are refused at once)
         self._ended: set[str] = set()
@@ -234,6 +242,7 @@ class VideoNamespace(socketio.AsyncNamespace):
             return
         async with self._ctx.meetings.edit(session_id) as meeting:
             left, move = meeting.disconnect(user_id, state.key)
+        await self.sfu.leave(state.key)
         if self.shutting_down:
             # Nobody left: the server is going away. Telling the others "X left"
             # would make their windows end calls that do not need the server.
@@ -242,29 +251,29 @@ class VideoNamespace(socketio.AsyncNamespace):
             await self._ctx.bus.publish(ParticipantLeft(session_id, user_id))
         if move is not None:
             await self.publish_call_move(session_id, move)
+        if left or move is not None:
+            await self.sfu.review(session_id)
 
     # --- the call ---------------------------------------------------------------
-    def call_mode(self, session_id: str) -> str:
-        """How this session's call carries media: ``"mesh"`` (the only mode so far).
+    async def call_mode(self, session_id: str) -> str:
+        """How this session's call carries media: ``"mesh"``, or ``"sfu"`` while it
+        goes through the media server (``sfu/broker.py``; always mesh without one)."""
+        return await self.sfu.mode(session_id)
 
-        The seam for the SFU: with a media server configured this will say
-        ``"sfu"`` (and the ``call`` object will carry what the client needs).
-        """
-        return "mesh"
-
-    def call_json(self, session_id: str, active: bool) -> wire.Call:
+    async def call_json(self, session_id: str, active: bool) -> wire.Call:
         """The ``call`` object of the join ack and of ``call-moved``."""
-        return wire.Call(mode=self.call_mode(session_id), active=active)
+        return wire.Call(mode=await self.call_mode(session_id), active=active)
 
     async def publish_call_move(self, session_id: str, move: CallMove) -> None:
         """Tell the connections whose call status changed, and everyone of a media reset."""
         socket_id = self._ctx.meetings.socket_id
         if move.lost is not None:
-            await self._ctx.bus.publish(
-                CallMoved(session_id, socket_id(move.lost), self.call_json(session_id, False)))
+            await self.sfu.leave(move.lost)
+            await self._ctx.bus.publish(CallMoved(
+                session_id, socket_id(move.lost), await self.call_json(session_id, False)))
         if move.gained is not None:
-            await self._ctx.bus.publish(
-                CallMoved(session_id, socket_id(move.gained), self.call_json(session_id, True)))
+            await self._ctx.bus.publish(CallMoved(
+                session_id, socket_id(move.gained), await self.call_json(session_id, True)))
         if move.media_reset:
             async with self._ctx.meetings.view(session_id) as meeting:
                 participant = meeting.participants.get(move.user_id)
@@ -313,7 +322,9 @@ class VideoNamespace(socketio.AsyncNamespace):
                 await self._ctx.bus.publish(ParticipantJoined(identity.session_id, participant))
             if move is not None:
                 await self.publish_call_move(identity.session_id, replace(move, gained=None))
+            await self.sfu.review(identity.session_id)
         revision = await self._ctx.storage.revision(identity.session_id)
+        mode = await self.call_mode(identity.session_id)
         async with meetings.view(identity.session_id) as meeting:
             chat, chat_more = self._recent_chat(list(meeting.chat))
             return wire.JoinAck(
@@ -323,9 +334,8 @@ class VideoNamespace(socketio.AsyncNamespace):
                 polls=[poll_wire(p, identity.user_id) for p in meeting.polls.values()],
                 chat=[chat_wire(m) for m in chat],
                 chat_more=chat_more,
-                call=self.call_json(
-                    identity.session_id,
-                    meeting.is_call_connection(identity.user_id, state.key)),
+                call=wire.Call(
+                    mode=mode, active=meeting.is_call_connection(identity.user_id, state.key)),
             )
 
     def _recent_chat(self, chat: list[ChatMessage]) -> tuple[list[ChatMessage], bool]:
@@ -500,7 +510,47 @@ class VideoNamespace(socketio.AsyncNamespace):
             move = meeting.claim_call(state.identity.user_id, state.key)
         if move is not None:
             await self.publish_call_move(session_id, replace(move, gained=None))
-        return wire.CallAck(call=self.call_json(session_id, True))
+        return wire.CallAck(call=await self.call_json(session_id, True))
+
+    # --- the SFU (sfu/broker.py; docs/WIRE.md, "The SFU") --------------------------
+    async def _sfu_caller(self, state: SocketState) -> tuple[str, str]:
+        """The session and user of a call connection (only it takes part in the call)."""
+        identity = state.identity
+        async with self._ctx.meetings.view(identity.session_id) as meeting:
+            in_call = meeting.is_call_connection(identity.user_id, state.key)
+        if not in_call:
+            raise ApiError(409, "not_in_call",
+                           "This window is not in the call: it is open in another window")
+        return identity.session_id, identity.user_id
+
+    def _check_sdp_size(self, sdp: str) -> None:
+        limit = self._ctx.config.max_signal_kb * 1024
+        if len(sdp.encode()) > limit:
+            raise ApiError(413, "too_large",
+                           f"The SDP is over {self._ctx.config.max_signal_kb} KiB")
+
+    async def on_sfu_publish(self, state: SocketState, body: wire.SfuPublish
+                             ) -> wire.SfuPublishAck:
+        self._check_sdp_size(body.sdp)
+        session_id, user_id = await self._sfu_caller(state)
+        return await self.sfu.publish(state.key, session_id, user_id, body)
+
+    async def on_sfu_subscribe(self, state: SocketState, body: wire.SfuSubscribe
+                               ) -> wire.SfuSubscribeAck:
+        session_id, user_id = await self._sfu_caller(state)
+        return await self.sfu.subscribe(state.key, session_id, user_id, body)
+
+    async def on_sfu_answer(self, state: SocketState, body: wire.SfuAnswer) -> wire.Ok:
+        self._check_sdp_size(body.sdp)
+        await self._sfu_caller(state)
+        return await self.sfu.answer(state.key, body)
+
+    async def on_sfu_unsubscribe(self, state: SocketState, body: wire.SfuUnsubscribe
+                                 ) -> wire.Ok:
+        return await self.sfu.unsubscribe(state.key, body)
+
+    async def on_sfu_leave(self, state: SocketState, body: wire.Empty) -> wire.Ok:
+        return await self.sfu.leave(state.key)
 
     # --- server-side views and controls (runner, test hooks) ------------------
     async def _socket_ids(self, session_id: str | None) -> list[tuple[str, str]]:

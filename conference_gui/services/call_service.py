@@ -12,6 +12,7 @@ connection to the server.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
 import time
@@ -26,6 +27,7 @@ from conference_gui.domain.meeting import SignalMessage
 from conference_gui.media.engine import CallEngine, EngineOptions
 from conference_gui.media.exchange import FrameSlot, PcmRing, PcmSource
 from conference_gui.media.ice import IcePolicy
+from conference_gui.media.sfu import SfuRefused
 from conference_gui.media.stats import PeerStats
 from conference_gui.services.socket_service import RequestError, SocketService
 from conference_gui.tasks import TaskKeeper
@@ -101,7 +103,10 @@ class CallService(QObject):
         self._joined = False
         self._started = False
         self._early: deque[tuple[float, SignalMessage]] = deque(maxlen=EARLY_SIGNALS)
+        self._gui_loop: asyncio.AbstractEventLoop | None = None
         socket.signal_received.connect(self._on_signal)
+        socket.sfu_published.connect(self._engine.sfu_published)
+        socket.sfu_unpublished.connect(self._engine.sfu_unpublished)
 
     @property
     def engine(self) -> CallEngine:
@@ -115,7 +120,9 @@ class CallService(QObject):
         """Start the engine's thread (returns once it accepts commands)."""
         if not self._started:
             self._started = True
+            self._gui_loop = asyncio.get_event_loop()
             self._engine.start()
+            self._engine.set_sfu_ask(self._ask)
 
     # -- the call (from the call controller) ---------------------------------------
     def join(self, me: str, others: list[str]) -> None:
@@ -141,6 +148,11 @@ class CallService(QObject):
         if self._joined:
             self._joined = False
             self._engine.leave()
+
+    def set_mode(self, mode: str) -> None:
+        """The server's call mode, "mesh" or "sfu" (the engine switches make-before-break)."""
+        self.start()
+        self._engine.set_mode(mode)
 
     # -- media ---------------------------------------------------------------------
     def set_sending(self, media: MediaState) -> None:
@@ -190,6 +202,41 @@ class CallService(QObject):
             # The peer left meanwhile, or we are offline: the engine restarts the
             # pair when it fails, and the next join ack re-offers.
             log.info("signal %s to %s not delivered: %s", data.get("type"), to, exc.code)
+
+    # -- the SFU's requests (from the engine thread) -------------------------------------
+    def _ask(self, event: str, payload: dict[str, Any]
+             ) -> concurrent.futures.Future[dict[str, Any]]:
+        """Send ``event`` over the window's socket for the engine; thread-safe. The
+        future fails with :class:`SfuRefused` when the server says no."""
+        future: concurrent.futures.Future[dict[str, Any]] = concurrent.futures.Future()
+        loop = self._gui_loop
+        if loop is None or loop.is_closed():
+            future.set_exception(SfuRefused("offline", "the window is closing"))
+            return future
+        try:
+            loop.call_soon_threadsafe(self._start_ask, event, payload, future)
+        except RuntimeError:
+            future.set_exception(SfuRefused("offline", "the window is closing"))
+        return future
+
+    def _start_ask(self, event: str, payload: dict[str, Any],
+                   future: concurrent.futures.Future[dict[str, Any]]) -> None:
+        self._tasks.spawn(self._run_ask(event, payload, future))
+
+    async def _run_ask(self, event: str, payload: dict[str, Any],
+                       future: concurrent.futures.Future[dict[str, Any]]) -> None:
+        try:
+            ack = await self._socket.request(event, payload, timeout=10.0)
+        except RequestError as exc:
+            if not future.done():
+                future.set_exception(SfuRefused(exc.code, exc.message))
+        except BaseException as exc:
+            if not future.done():
+                future.set_exception(SfuRefused("error", str(exc) or type(exc).__name__))
+            raise
+        else:
+            if not future.done():
+                future.set_result(ack)
 
     # -- life --------------------------------------------------------------------------
     async def stop(self) -> None:

@@ -88,6 +88,9 @@ class SocketService(QObject):
         reaction_received(Reaction): someone reacted (thumbs up, clap, ...).
         meeting_ended(MeetingEnded): the host ended the meeting for everyone; the server
             closes the connection and refuses to reconnect it (code ``ended``).
+        call_mode_changed(wire.CallModeEvent): the call goes through the SFU or peer to peer.
+        sfu_published(str) / sfu_unpublished(str): a participant's media is (no longer)
+            on the SFU (docs/WIRE.md, "The SFU").
         malformed_event(str event, str reason): a payload we dropped.
     """
 
@@ -106,6 +109,9 @@ class SocketService(QObject):
     call_moved = Signal(object)
     meeting_ended = Signal(object)
     reaction_received = Signal(object)
+    call_mode_changed = Signal(object)
+    sfu_published = Signal(str)
+    sfu_unpublished = Signal(str)
     malformed_event = Signal(str, str)
 
     def __init__(
@@ -371,6 +377,9 @@ class SocketService(QObject):
             "call-moved": (_call_moved, self.call_moved),
             "meeting-ended": (MeetingEnded.from_wire, self.meeting_ended),
             "reaction": (Reaction.from_wire, self.reaction_received),
+            "call-mode": (_call_mode, self.call_mode_changed),
+            "sfu-published": (_sfu_publisher, self.sfu_published),
+            "sfu-unpublished": (_sfu_publisher, self.sfu_unpublished),
         }
         for event, (parse, signal) in typed.items():
             on(event, self._relay(event, parse, signal), namespace=NAMESPACE)
@@ -434,6 +443,14 @@ def _poll(data: object) -> Poll:
 
 def _call_moved(data: object) -> CallInfo:
     return call_of(decode(data, wire.CallMoved).call)
+
+
+def _call_mode(data: object) -> wire.CallModeEvent:
+    return decode(data, wire.CallModeEvent)
+
+
+def _sfu_publisher(data: object) -> str:
+    return decode(data, wire.SfuPublisherEvent).participant_id
 
 
 def _raise_ack_error(ack: object) -> None:

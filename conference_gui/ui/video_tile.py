@@ -79,6 +79,8 @@ class VideoTile(QWidget):
         self._speaking = False
         self._quality = ""
         self._aspect = 0.0  # width / height of the last picture (0: none yet)
+        #: the last picture scaled to the tile: ((seq, w, h), image)
+        self._scaled: tuple[tuple[int, int, int], QImage] | None = None
         self._reaction = ""
         self._reaction_timer = QTimer(self)
         self._reaction_timer.setSingleShot(True)
@@ -274,18 +276,26 @@ class VideoTile(QWidget):
         w, h = image.width() * scale, image.height() * scale
         target = QRectF(rect.x() + (rect.width() - w) / 2, rect.y() + (rect.height() - h) / 2,
                         w, h)
-        if abs(scale - 1.0) > 0.01:
-            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        if abs(scale - 1.0) <= 0.05:  # within 5 %: not worth a smooth pass
+            p.drawImage(target, self._mirrored(image))
+            return
+        # Your own camera arrives at capture size: scale (and mirror) it once per
+        # picture, not on every repaint (the level meter repaints ten times a second).
+        size = target.size().toSize()
+        key = (self._shown_seq, size.width(), size.height())
+        if self._scaled is None or self._scaled[0] != key:
+            scaled = self._mirrored(image).scaled(
+                size, Qt.AspectRatioMode.IgnoreAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+            self._scaled = (key, scaled)
+        p.drawImage(target.topLeft(), self._scaled[1])
+
+    def _mirrored(self, image: QImage) -> QImage:
+        """Your own camera as in a mirror, as people expect (others see it unmirrored)."""
         if self._tile.is_self and self._tile.source != SCREEN:
-            # A mirror, as people expect of their own picture (others see it unmirrored).
-            p.save()
-            p.translate(target.center())
-            p.scale(-1, 1)
-            p.translate(-target.center())
-            p.drawImage(target, image)
-            p.restore()
-        else:
-            p.drawImage(target, image)
+            return image.flipped(Qt.Orientation.Horizontal)
+        return image
 
     def _paint_initials(self, p: QPainter, rect: QRectF) -> None:
         d = min(rect.width(), rect.height()) * 0.42

@@ -8,6 +8,7 @@ record what they are given, so these tests see the very ``datas``,
 from __future__ import annotations
 
 import ast
+import dataclasses
 import fnmatch
 import os
 import struct
@@ -147,12 +148,19 @@ def test_spec_hidden_imports_and_excludes(spec_run: dict[str, Any]) -> None:
     assert "engineio.async_drivers.aiohttp" in kwargs["hiddenimports"]
     assert "conference_gui.assets" in kwargs["hiddenimports"]
     excludes = set(kwargs["excludes"])
-    assert {"PySide6.QtNetwork", "PySide6.QtQml", "PySide6.QtQuick", "tkinter"} <= excludes
+    unused = {"PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtMultimediaWidgets", "tkinter"}
+    assert unused <= excludes
     # socketio's optional message queues get bundled whenever they are installed.
-    assert {"redis", "kombu", "msgpack", "cryptography"} <= excludes
-    # Never exclude what the app imports.
-    used = {"PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtSvg"}
+    assert {"redis", "kombu", "msgpack", "yaml"} <= excludes
+    # Never exclude what the app imports (the call: QtMultimedia, whose binding
+    # imports QtNetwork; aiortc's DTLS needs cryptography and pyOpenSSL).
+    used = {
+        "PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtSvg",
+        "PySide6.QtMultimedia", "PySide6.QtNetwork",
+    }
     assert not used & excludes
+    call = {"aiortc", "aioice", "av", "numpy", "cryptography", "OpenSSL", "pylibsrtp", "msgspec"}
+    assert not call & excludes
     assert not {"socketio", "engineio", "aiohttp", "jwt", "platformdirs", "qasync"} & excludes
 
 
@@ -160,7 +168,8 @@ def test_spec_names_the_onedir_bundle(spec_run: dict[str, Any]) -> None:
     assert spec_run["exe"].kwargs["name"] == "conference-gui"
     assert spec_run["exe"].kwargs["exclude_binaries"] is True  # onedir
     assert spec_run["collect"].kwargs["name"] == "conference-gui"
-    assert spec_run["collect"].kwargs["strip"] is sys.platform.startswith("linux")
+    # PyInstaller's strip breaks wheel libraries; the spec strips (see test_strip_*).
+    assert spec_run["collect"].kwargs["strip"] is False
 
 
 def test_spec_renders_the_icons(spec_run: dict[str, Any]) -> None:
@@ -307,3 +316,112 @@ def test_prune_without_matches_keeps_everything() -> None:
     kept, removed = layout.prune(_TOC, lambda name: False, _needed)
     assert kept == _TOC
     assert removed == []
+
+
+# strip_binaries(): real ELF files, made by the C compiler when there is one.
+def _shared_object(folder: Path, name: str, debug: bool) -> Path:
+    import shutil
+    import subprocess
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None or not sys.platform.startswith("linux"):
+        pytest.skip("needs a C compiler on Linux")
+    source = folder / f"{name}.c"
+    source.write_text("int answer(void) { return 42; }\nint table[1024] = {1};\n")
+    out = folder / f"lib{name}.so"
+    subprocess.run(
+        [cc, "-shared", "-fPIC", "-g" if debug else "-s", "-o", str(out), str(source)],
+        check=True,
+    )
+    return out
+
+
+def test_strip_reads_load_segments_and_symbols(tmp_path: Path) -> None:
+    lib = _shared_object(tmp_path, "debug", debug=True)
+    info = layout.read_elf(lib)
+    assert info is not None and info.has_symbols
+    assert info.segments and all(s.align >= 1 for s in info.segments)
+    assert layout.read_elf(tmp_path / "debug.c") is None  # not ELF
+
+
+def test_strip_strips_a_library_with_symbols_and_keeps_its_layout(tmp_path: Path) -> None:
+    debug = _shared_object(tmp_path, "debug", debug=True)
+    plain = _shared_object(tmp_path, "plain", debug=False)
+    toc = [
+        ("libdebug.so", str(debug), "BINARY"),
+        ("libplain.so", str(plain), "BINARY"),
+        ("data.txt", str(tmp_path / "debug.c"), "DATA"),
+    ]
+    out, results = layout.strip_binaries(toc, tmp_path / "stripped")
+    by_name = {r.name: r for r in results}
+    assert by_name["libdebug.so"].note == "stripped"
+    assert by_name["libdebug.so"].after < by_name["libdebug.so"].before
+    assert by_name["libplain.so"].note == "no symbols"
+    assert out[0] == ("libdebug.so", str(tmp_path / "stripped" / "libdebug.so"), "BINARY")
+    assert out[1:] == toc[1:]  # unchanged entries, in order
+    stripped = layout.read_elf(tmp_path / "stripped" / "libdebug.so")
+    original = layout.read_elf(debug)
+    assert stripped is not None and original is not None
+    assert not stripped.has_symbols
+    assert layout.same_load_layout(original, stripped)
+
+
+def test_strip_keeps_the_original_when_a_segment_would_move(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What binutils' strip does to patchelf-repaired wheel libraries."""
+    lib = _shared_object(tmp_path, "debug", debug=True)
+    info = layout.read_elf(lib)
+    assert info is not None
+    first, *rest = info.segments
+    shrunk = layout.ElfInfo(
+        (dataclasses.replace(first, filesz=first.filesz - 1), *rest), info.sections
+    )
+    assert not layout.same_load_layout(info, shrunk)
+    misaligned = layout.ElfInfo(
+        (*info.segments[:-1], dataclasses.replace(info.segments[-1],
+                                                  offset=info.segments[-1].offset + 0x600)),
+        info.sections,
+    )
+    assert not layout.same_load_layout(info, misaligned)
+    # A strip tool that breaks the layout: the original goes into the bundle.
+    breaker = tmp_path / "bad-strip"
+    breaker.write_text(
+        "#!/bin/sh\n"
+        "# bad-strip --strip-unneeded -o OUT IN: write IN with one byte of a segment lost\n"
+        f"{sys.executable} -c \"import sys; d=bytearray(open(sys.argv[2],'rb').read()); "
+        "d[0x38]=0; open(sys.argv[1],'wb').write(d)\" \"$3\" \"$4\"\n"
+    )
+    breaker.chmod(0o755)
+    toc = [("libdebug.so", str(lib), "BINARY")]
+    # The symbols are cut out without moving segments instead (compact_elf) ...
+    out, results = layout.strip_binaries(toc, tmp_path / "stripped", tool=str(breaker))
+    assert results[0].note.startswith("symbols cut out")
+    cut = layout.read_elf(Path(out[0][1]))
+    assert cut is not None and not cut.has_symbols and layout.same_load_layout(info, cut)
+    # ... and where that cannot be done either, the original goes into the bundle.
+    monkeypatch.setattr(layout, "compact_elf", lambda data: None)
+    out, results = layout.strip_binaries(toc, tmp_path / "stripped2", tool=str(breaker))
+    assert out == toc
+    assert results[0].note.endswith(": kept")
+    assert not (tmp_path / "stripped2" / "libdebug.so").exists()
+
+
+def test_compact_cuts_symbols_out_and_the_library_still_loads(tmp_path: Path) -> None:
+    """The fallback for patchelf-repaired libraries: symbols and debug info go, every
+    load segment keeps its address, size and page offset, and the library works."""
+    import ctypes
+
+    lib = _shared_object(tmp_path, "debug", debug=True)
+    original = layout.read_elf(lib)
+    compact = layout.compact_elf(lib.read_bytes())
+    assert compact is not None and len(compact) < lib.stat().st_size
+    out = tmp_path / "libcompact.so"
+    out.write_bytes(compact)
+    info = layout.read_elf(out)
+    assert original is not None and info is not None
+    assert not info.has_symbols
+    assert layout.same_load_layout(original, info)
+    assert ctypes.CDLL(str(out)).answer() == 42
+    # Nothing to cut out of a stripped library.
+    assert layout.compact_elf(_shared_object(tmp_path, "plain", debug=False).read_bytes()) is None

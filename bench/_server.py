@@ -5,7 +5,8 @@
 
 * records ``time.perf_counter()`` right before every ``resource-uploaded`` /
   ``resource-deleted`` emit (``GET /bench/emits?sessionId=…``), by wrapping the
-  Socket.IO server's ``emit`` that the bridge calls;
+  Socket.IO server's ``emit`` that the bridge calls, and how long each emit took
+  (``GET /bench/emit-spans``);
 * ``POST /bench/seed`` inserts N resources into SQLite in one transaction
   (the revision moves by N, no events), for initial-load and big-list runs;
 * ``POST /bench/drive`` produces upload events in the background, either
@@ -31,10 +32,12 @@ from conference_gui.server.auth import Identity
 from conference_gui.server.config import ServerConfig
 from conference_gui.server.events import ResourceUploaded
 from conference_gui.server.ids import new_id
+from conference_gui.server.runner import loop_factory, tune_gc
 from conference_gui.server.storage import ResourceRecord, SqliteStorage
 from conference_gui.server.uploads import ReceivedUpload
 
 EMITS = web.AppKey("bench_emits", dict)
+SPANS = web.AppKey("bench_emit_spans", list)
 TASKS = web.AppKey("bench_tasks", set)
 
 
@@ -43,18 +46,24 @@ def instrument(app: web.Application) -> None:
     real_emit = sio.emit
     emits: dict[str, list[tuple[int, float]]] = {}
     app[EMITS] = emits
+    spans: list[float] = []
+    app[SPANS] = spans
     app[TASKS] = set()
 
     async def timed_emit(event: str, data: Any = None, **kwargs: Any) -> Any:
-        if event in ("resource-uploaded", "resource-deleted"):
-            room = str(kwargs.get("room", ""))
-            emits.setdefault(room.removeprefix("session:"), []).append(
-                (int(data["revision"]), time.perf_counter())
-            )
-        return await real_emit(event, data, **kwargs)
+        if event not in ("resource-uploaded", "resource-deleted"):
+            return await real_emit(event, data, **kwargs)
+        room = str(kwargs.get("room", ""))
+        start = time.perf_counter()
+        emits.setdefault(room.removeprefix("session:"), []).append((int(data["revision"]), start))
+        try:
+            return await real_emit(event, data, **kwargs)
+        finally:
+            spans.append(time.perf_counter() - start)
 
     sio.emit = timed_emit
     app.router.add_get("/bench/emits", _emits)
+    app.router.add_get("/bench/emit-spans", _spans)
     app.router.add_post("/bench/seed", _seed)
     app.router.add_post("/bench/drive", _drive)
 
@@ -62,6 +71,11 @@ def instrument(app: web.Application) -> None:
 async def _emits(request: web.Request) -> web.Response:
     sid = request.query["sessionId"]
     return web.json_response(request.app[EMITS].get(sid, []))
+
+
+async def _spans(request: web.Request) -> web.Response:
+    """How long each resource emit took (seconds), from its start to its return."""
+    return web.json_response(request.app[SPANS])
 
 
 def _records(session_id: str, count: int, who: Identity, stamp: str) -> list[ResourceRecord]:
@@ -196,6 +210,7 @@ async def amain(args: argparse.Namespace) -> None:
     site = web.TCPSite(runner, config.host, config.port)
     await site.start()
     port = int(runner.addresses[0][1])
+    tune_gc()  # as conference-server does
     print(f"listening on http://127.0.0.1:{port}", flush=True)
     try:
         await asyncio.Event().wait()
@@ -208,8 +223,12 @@ def main() -> None:
     p.add_argument("--data-dir", required=True)
     p.add_argument("--max-upload-mb", type=int, default=2048)
     args = p.parse_args()
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(amain(args))
+    # The event loop conference-server runs on (uvloop where installed;
+    # CONFERENCE_SERVER_LOOP=asyncio for asyncio's own).
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(
+        loop_factory=loop_factory()
+    ) as runner:
+        runner.run(amain(args))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from conference_gui import __version__
 from conference_gui.domain.invite import InviteError, InviteLink
+from conference_gui.domain.trust import ServerTrust, parse_fingerprint
 from conference_gui.features import FeatureFactory, default_features, install_features
 from conference_gui.platform_check import check_display
 from conference_gui.services.http_client import ApiClient, ApiError, Credentials
@@ -65,15 +66,23 @@ def create_window(
     download_dir: Path | None = None,
     fake_media: bool | None = None,
     features: Sequence[FeatureFactory] | None = None,
+    trust: ServerTrust | None = None,
 ) -> MainWindow:
     """Return the shown meeting window, already connecting on the running loop.
+
+    ``trust`` says how to check an ``https://`` server's certificate: pinned to the
+    fingerprint an invite link carries, or verified against CAs (the default);
+    ``invite.trust`` when only an invite is given.
 
     The composition root: one :class:`MeetingSession` (the one socket, the API
     client, *me*, the roster), one window (the shell), and every feature
     installed into both.
     """
+    if trust is None and invite is not None and invite.fingerprint is not None:
+        trust = invite.trust
     session = MeetingSession(
-        MeetingInfo(server_url, session_id, user_id, token, title=title, invite=invite),
+        MeetingInfo(server_url, session_id, user_id, token, title=title, invite=invite,
+                    trust=trust),
         settings if settings is not None else AppSettings(),
         download_dir=download_dir,
         media=MediaOptions(fake=fake_media_from_env() if fake_media is None else fake_media),
@@ -101,12 +110,26 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--token", metavar="TOKEN", help="your sign-in token for that meeting (a signed JWT)"
     )
+    p.add_argument(
+        "--server-fingerprint", metavar="SHA256",
+        help="with --server: accept exactly the https server certificate with this SHA-256 "
+        "(what invite links carry as cert=sha256:…)",
+    )
+    p.add_argument(
+        "--ca-file", metavar="PEM", type=Path,
+        help="also trust these CAs (PEM) for an https server whose link names no certificate",
+    )
     p.add_argument("--name", help="your display name (default: your login name)")
     p.add_argument("--title", default="Meeting", help="title of a new meeting")
     p.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address the embedded server binds (0.0.0.0 to let other machines join)",
+        help="address the embedded server binds (0.0.0.0 to let other machines join; then "
+        "it speaks HTTPS with a certificate of its own, which the invite link names)",
+    )
+    p.add_argument(
+        "--insecure-http", action="store_true",
+        help="the embedded server speaks plain HTTP even on a non-loopback --host",
     )
     p.add_argument("--port", type=int, default=0, help="port of the embedded server (0: any free)")
     p.add_argument("--data-dir", type=Path, help="embedded server's data folder")
@@ -129,13 +152,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         p.error("--server, --session, --user and --token go together")
     if args.join and any(direct):
         p.error("use either --join or --server/--session/--user/--token")
+    if args.server_fingerprint and not args.server:
+        p.error("--server-fingerprint goes with --server")
+    fingerprint = None
+    if args.server_fingerprint:
+        try:
+            fingerprint = parse_fingerprint(args.server_fingerprint)
+        except ValueError as exc:
+            p.error(str(exc))
     if args.join:
         try:
             args.invite = InviteLink.parse(args.join)
         except InviteError as exc:
             p.error(str(exc))
+        fingerprint = args.invite.fingerprint
     else:
         args.invite = None
+    args.trust = ServerTrust(fingerprint=fingerprint, ca_file=args.ca_file)
     return args
 
 
@@ -164,7 +197,7 @@ async def _credentials(
     if args.server:
         return Credentials(args.server, args.session, "", args.user, args.token), None
     if args.invite is not None:
-        api = ApiClient(args.invite.server_url, None, executor)
+        api = ApiClient(args.invite.server_url, None, executor, trust=args.trust)
         creds = await api.join_session(args.invite.session_id, name, args.invite.code)
         return creds, None
     if args.self_check and args.data_dir is None:  # leave no meeting behind
@@ -176,9 +209,12 @@ async def _credentials(
     # Imported here: joining someone else's meeting never loads the server.
     from conference_gui.services.embedded_server import EmbeddedServer
 
-    server = EmbeddedServer(data_dir, host=args.host, port=args.port)
+    server = EmbeddedServer(data_dir, host=args.host, port=args.port,
+                            insecure_http=args.insecure_http)
     url = await server.start(executor)
-    api = ApiClient(url, None, executor)
+    if server.fingerprint is not None:  # our own server, over https on loopback: pin it
+        args.trust = ServerTrust(fingerprint=server.fingerprint)
+    api = ApiClient(url, None, executor, trust=args.trust)
     return await api.create_session(args.title, name), server
 
 
@@ -200,7 +236,8 @@ async def run(args: argparse.Namespace) -> int:
                 await _show_error(message)
             return 1
         invite = (
-            InviteLink(_public_url(creds.server_url, args.host), creds.session_id, creds.invite)
+            InviteLink(_public_url(creds.server_url, args.host), creds.session_id, creds.invite,
+                       fingerprint=args.trust.fingerprint)
             if creds.invite
             else args.invite
         )
@@ -215,6 +252,7 @@ async def run(args: argparse.Namespace) -> int:
                 settings=args.settings,
                 # The self-check never opens a real camera or microphone.
                 fake_media=True if args.self_check else args.fake_media,
+                trust=args.trust,
             )
             if args.self_check:
                 return await _self_check(window)
@@ -336,6 +374,8 @@ async def _self_check(window: MainWindow, timeout: float = 30.0) -> int:
         f"self-check ok: connected to {window.meeting.server_url}; {call.describe()}; "
         f"media back end: {', '.join(backends)}"
     )
+    if window.meeting.invite is not None:
+        print(f"invite: {window.meeting.invite}")
     return 0
 
 

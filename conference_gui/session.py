@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conference_gui.domain.invite import InviteLink, token_name
+from conference_gui.domain.trust import ServerTrust
 from conference_gui.models.me import Me
 from conference_gui.models.participants_model import ParticipantListModel, ParticipantsController
 from conference_gui.services.http_client import ApiClient
@@ -40,6 +41,8 @@ class MeetingInfo:
     token: str
     title: str = ""
     invite: InviteLink | None = None
+    #: how to check an https server's certificate (None: the usual CA checks)
+    trust: ServerTrust | None = None
 
     @property
     def name(self) -> str:
@@ -80,8 +83,9 @@ class MeetingSession:
         self.download_dir = download_dir or settings.download_dir()
         self.media = media or MediaOptions()
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="http")
-        self.socket = SocketService(info.server_url, info.session_id, info.user_id, info.token)
-        self.api = ApiClient(info.server_url, info.token, self._executor)
+        self.socket = SocketService(info.server_url, info.session_id, info.user_id, info.token,
+                                    trust=info.trust)
+        self.api = ApiClient(info.server_url, info.token, self._executor, trust=info.trust)
         self.me = Me(info.user_id)
         self.roster = ParticipantListModel(me_id=info.user_id)
         self.participants = ParticipantsController(self.socket, self.roster, self.me)

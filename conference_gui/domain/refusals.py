@@ -22,6 +22,13 @@ REFUSALS: dict[str, str] = {
     "offline": "you are not connected to the meeting",
     "too_many_connections": "this meeting is open in too many windows with your sign-in",
     "not_in_call": "you are in this call in another window",
+    "certificate_mismatch": (
+        "the server's certificate is not the one in the invite link, so the connection "
+        "was refused before anything was sent; someone may be intercepting it, or the "
+        "server made a new certificate: ask the host for a new link"),
+    "certificate_untrusted": (
+        "the server's certificate is not trusted, so the connection was refused before "
+        "anything was sent"),
     # files
     "too_large": "the file is larger than the meeting accepts",
     "empty_file": "the file is empty",

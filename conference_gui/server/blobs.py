@@ -81,6 +81,11 @@ def _sweep(paths: Iterable[Path], older_than: float | None) -> int:
     return removed
 
 
+#: Written bytes up to this much wait in memory for the next write or the commit: a
+#: small file then costs one trip to a worker thread instead of one per write.
+WRITE_BUFFER = 64 * 1024
+
+
 class TempBlob:
     """A file being received. Either :meth:`commit` or :meth:`discard` it."""
 
@@ -88,15 +93,31 @@ class TempBlob:
         self.path = path
         self._handle = handle
         self._store = store
+        self._pending: list[bytes] = []
+        self._pending_size = 0
 
     async def write(self, chunk: bytes) -> None:
-        await asyncio.to_thread(self._handle.write, chunk)
+        if self._pending_size + len(chunk) <= WRITE_BUFFER:
+            self._pending.append(chunk)
+            self._pending_size += len(chunk)
+            return
+        data = self._take(chunk)
+        await asyncio.to_thread(self._handle.write, data)
+
+    def _take(self, chunk: bytes = b"") -> bytes:
+        data = b"".join([*self._pending, chunk]) if self._pending else chunk
+        self._pending.clear()
+        self._pending_size = 0
+        return data
 
     async def commit(self, resource_id: str) -> None:
         """Move the complete file into place under its resource id."""
         target = self._store.path(resource_id)
+        rest = self._take()
 
         def finish() -> None:
+            if rest:
+                self._handle.write(rest)
             self._handle.close()
             os.replace(self.path, target)
 
@@ -108,6 +129,7 @@ class TempBlob:
 
     def discard(self) -> None:
         """Close and delete. Synchronous on purpose: it must run even while being cancelled."""
+        self._take()
         with contextlib.suppress(OSError):
             self._handle.close()
         with contextlib.suppress(FileNotFoundError):

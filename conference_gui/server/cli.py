@@ -16,10 +16,11 @@ from conference_gui import __version__
 
 from .app import CONTEXT, UnsupportedConfig, make_storage
 from .cluster import redact_redis, redis_manager
-from .config import ServerConfig, default_data_dir
-from .runner import start_server
+from .config import ServerConfig, default_data_dir, is_loopback
+from .runner import loop_factory, loop_name, start_server, tune_gc
 from .sfu import JanusTarget
 from .testhooks import ENV_SWITCH
+from .tls import own_certificate, spaced
 
 log = logging.getLogger("conference_gui.server")
 
@@ -47,6 +48,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="postgresql://USER@HOST:PORT/DB: sessions, resources and revisions "
                              "in PostgreSQL instead of SQLite in --data-dir (several nodes "
                              "share one database and one --data-dir)")
+    tls = parser.add_argument_group(
+        "TLS", "on any address but loopback the server speaks HTTPS/WSS: with a self-signed "
+        "certificate kept in --data-dir (invite links carry its fingerprint, the client pins "
+        "it), or with your own")
+    tls.add_argument("--tls-cert", type=Path, default=None, metavar="PEM",
+                     help="a certificate of your own (chain, PEM); clients verify it against "
+                          "their CAs and the host name")
+    tls.add_argument("--tls-key", type=Path, default=None, metavar="PEM",
+                     help="its private key (PEM), unless it is in --tls-cert's file")
+    tls.add_argument("--insecure-http", action="store_true",
+                     help="plain HTTP on a non-loopback address (only behind a proxy that "
+                          "terminates TLS, or on a network you trust)")
     parser.add_argument("--janus-url", action="append", default=[], metavar="ws://HOST:PORT",
                         help="a Janus Gateway (WebSocket API, VideoRoom plugin) for calls of "
                              "three or more; repeat for several (each meeting uses one). "
@@ -86,6 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_upload_mb=args.max_upload_mb,
             redis_url=args.redis_url or None,
             database_url=args.database_url or None,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            insecure_http=args.insecure_http,
             janus_urls=tuple(args.janus_url),
             **{flag.removeprefix("--").replace("-", "_"):
                getattr(args, flag.removeprefix("--").replace("-", "_"))
@@ -94,13 +110,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             test_hooks=os.environ.get(ENV_SWITCH) == "1",
         )
         check_urls(config)
+        if config.tls_cert is not None:
+            own_certificate(config.tls_cert, config.tls_key)  # readable, and a pair
     except ValueError as exc:
         parser.error(str(exc))
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     try:
-        asyncio.run(_serve(config))
+        factory = loop_factory()
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(_serve(config))
     except (OSError, UnsupportedConfig, RuntimeError) as exc:
         print(f"conference-server: {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -120,10 +143,23 @@ async def _serve(config: ServerConfig) -> None:
     stop = asyncio.Event()
     _on_signals(asyncio.get_running_loop(), stop.set)
     server = await start_server(config)
+    tune_gc()
     if config.test_hooks:
         log.warning("%s=1: test hooks are enabled; never do this in production", ENV_SWITCH)
     print(f"listening on {server.listen_url}", flush=True)
-    log.info("data in %s", config.data_dir)
+    if server.fingerprint:
+        # Invite links carry it (conference-gui makes them); for links made by hand.
+        print(f"tls certificate sha256:{server.fingerprint}", flush=True)
+        log.info("TLS with the self-signed certificate %s, SHA-256 %s",
+                 server.certificate.cert_file if server.certificate else "?",
+                 spaced(server.fingerprint))
+    elif server.certificate is not None:
+        log.info("TLS with %s", server.certificate.cert_file)
+    elif not is_loopback(config.host):
+        log.warning("--insecure-http: plain HTTP on %s; tokens, chat and files cross the "
+                    "network unencrypted", config.host)
+    log.info("data in %s (event loop: %s)", config.data_dir,
+             loop_name(asyncio.get_running_loop()))
     if config.database_url:
         log.info("database: %r", server.app[CONTEXT].storage)
     if config.redis_url:

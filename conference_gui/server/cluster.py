@@ -23,6 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import socketio
 
+from .transport import FanoutManager
+
 log = logging.getLogger(__name__)
 
 #: The pub/sub channel; every node of one deployment must use the same.
@@ -39,6 +41,12 @@ def redact_redis(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"***@{netloc}"))
 
 
+class FanoutRedisManager(socketio.AsyncRedisManager, FanoutManager):
+    """python-socketio's Redis manager; what it receives from Redis reaches this node's
+    sockets through :class:`FanoutManager` (it comes after the pub/sub manager in the
+    method order, so the pub/sub manager's local delivery is ours)."""
+
+
 def redis_manager(url: str) -> socketio.AsyncRedisManager:
     """The client manager for ``AsyncServer``; its connections are named after the node."""
     if urlsplit(url).scheme not in REDIS_SCHEMES:
@@ -46,7 +54,7 @@ def redis_manager(url: str) -> socketio.AsyncRedisManager:
                          f"{redact_redis(url)!r})")
     if importlib.util.find_spec("redis") is None:
         raise ValueError("--redis-url needs the redis package (pip install 'redis>=5.0.1')")
-    manager = socketio.AsyncRedisManager(url, channel=CHANNEL, redis_options={})
+    manager = FanoutRedisManager(url, channel=CHANNEL, redis_options={})
     # CLIENT LIST then shows which node a connection belongs to (also used below).
     manager.redis_options["client_name"] = node_name(manager)
     return manager

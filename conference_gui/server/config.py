@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,16 @@ from types import MappingProxyType
 import platformdirs
 
 APP_NAME = "conference-gui"
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses that never leave this machine: 127.0.0.0/8, ::1, localhost."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # another host name (or every interface): reachable from elsewhere
 
 
 def default_data_dir() -> Path:
@@ -56,6 +67,12 @@ class ServerConfig:
     database_url: str | None = None
     token_ttl_seconds: int = 12 * 3600
     test_hooks: bool = False
+    # --- TLS (server/tls.py): HTTPS and WSS unless the server binds loopback only ------
+    #: a certificate (PEM) of your own and its key (PEM; may be in the same file)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    #: plain HTTP on a non-loopback address, on purpose (a proxy in front terminates TLS)
+    insecure_http: bool = False
     #: Janus Gateways (``ws://HOST:PORT``) for the SFU; none: every call is a mesh
     janus_urls: tuple[str, ...] = ()
     #: seconds a call must be back to two people before it leaves the SFU
@@ -106,6 +123,21 @@ class ServerConfig:
             raise ValueError("max_upload_mb must be positive")
         if not 0 <= self.port <= 65535:
             raise ValueError("port must be within 0..65535")
+        for name in ("tls_cert", "tls_key"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, Path(getattr(self, name)))
+        if self.tls_key is not None and self.tls_cert is None:
+            raise ValueError("--tls-key needs --tls-cert")
+        if self.insecure_http and self.tls_cert is not None:
+            raise ValueError("--insecure-http and --tls-cert contradict each other")
+
+    @property
+    def serves_tls(self) -> bool:
+        """HTTPS/WSS: with a certificate given, or on any address but loopback unless
+        ``insecure_http`` says otherwise (docs/SCALING.md, "TLS")."""
+        if self.tls_cert is not None:
+            return True
+        return not self.insecure_http and not is_loopback(self.host)
 
     @property
     def max_upload_bytes(self) -> int:

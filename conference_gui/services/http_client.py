@@ -36,7 +36,9 @@ from requests_toolbelt.multipart.encoder import MultipartEncoder, MultipartEncod
 
 from conference_gui import protocol as wire
 from conference_gui.domain.resources import Resource, Snapshot
+from conference_gui.domain.trust import ServerTrust
 from conference_gui.domain.wire import PayloadError, decode
+from conference_gui.services.tls import certificate_refusal, pool_settings
 
 log = logging.getLogger(__name__)
 
@@ -199,12 +201,33 @@ class _Throttle:
 
 
 class _ChunkedBodyAdapter(HTTPAdapter):
-    """Reads a streamed request body CHUNK bytes at a time.
+    """Reads a streamed request body CHUNK bytes at a time, and checks an https server's
+    certificate as ``trust`` says (``services/tls.py``).
 
     urllib3 reads 16 KiB per call by default; every read runs the multipart
     encoder and the progress callback in Python, which held a 1 GiB upload to
     ~0.6× curl's speed on a 2-core machine (256 KiB: ~1×, see docs/BENCHMARKS.md).
     """
+
+    def __init__(self, trust: ServerTrust | None = None) -> None:
+        self._trust = trust
+        super().__init__()
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> Any:
+        host, pool = super().build_connection_pool_key_attributes(request, verify, cert)
+        if host.get("scheme") == "https":
+            settings: Any = pool_settings(self._trust)  # more keys than requests' stubs list
+            pool.update(settings)
+        return host, pool
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        super().cert_verify(conn, url, verify, cert)
+        if url.lower().startswith("https"):  # the pool's settings, not requests' defaults
+            for name, value in pool_settings(self._trust).items():
+                if name != "ssl_context":
+                    setattr(conn, name, value)
 
     def init_poolmanager(
         self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
@@ -222,9 +245,10 @@ class ApiClient:
 
     def __init__(
         self, server_url: str, token: str | None, executor: Executor, *, timeout: float = 15.0,
-        upload_read_timeout: float = UPLOAD_READ_TIMEOUT,
+        upload_read_timeout: float = UPLOAD_READ_TIMEOUT, trust: ServerTrust | None = None,
     ) -> None:
         self.server_url = server_url.rstrip("/")
+        self.trust = trust
         self._token = token
         self._executor = executor
         self._timeout = timeout
@@ -292,7 +316,7 @@ class ApiClient:
         if s is None:
             s = requests.Session()
             s.mount("http://", _ChunkedBodyAdapter())
-            s.mount("https://", _ChunkedBodyAdapter())
+            s.mount("https://", _ChunkedBodyAdapter(self.trust))
             self._local.session = s
         return s
 
@@ -312,7 +336,7 @@ class ApiClient:
                 timeout=self._timeout,
             )
         except requests.RequestException as exc:
-            raise _network_error(exc) from exc
+            raise _network_error(exc, self.trust) from exc
         return _answer(resp)
 
     # -- sessions (no token needed) -----------------------------------------
@@ -416,7 +440,7 @@ class ApiClient:
             monitor = MultipartEncoderMonitor(encoder, on_read)
             headers = {**self._headers(), "Content-Type": monitor.content_type}
             try:
-                with _transfer_session() as http:
+                with _transfer_session(self.trust) as http:
                     resp = http.post(
                         f"{self.server_url}/api/sessions/{session_id}/resources",
                         data=monitor,
@@ -432,7 +456,7 @@ class ApiClient:
                 resp_obj = getattr(exc, "response", None)
                 if resp_obj is not None:
                     return _answer(resp_obj)
-                raise _network_error(exc) from exc
+                raise _network_error(exc, self.trust) from exc
             throttle(total, total, final=True)
             return _answer(resp)
         finally:
@@ -470,7 +494,7 @@ class ApiClient:
         url = f"{self.server_url}/api/sessions/{session_id}/resources/{resource_id}/content"
         partial = target.with_name(target.name + ".part")
         try:
-            with _transfer_session() as http, http.get(
+            with _transfer_session(self.trust) as http, http.get(
                 url, headers=self._headers(), stream=True, timeout=self._timeout
             ) as resp:
                 if resp.status_code != 200:
@@ -490,7 +514,7 @@ class ApiClient:
         except requests.RequestException as exc:
             if cancel.cancelled:
                 raise Cancelled() from exc
-            raise _network_error(exc) from exc
+            raise _network_error(exc, self.trust) from exc
         except OSError as exc:
             if cancel.cancelled:
                 raise Cancelled() from exc
@@ -502,12 +526,12 @@ class ApiClient:
                 partial.unlink()
 
 
-def _transfer_session() -> requests.Session:
+def _transfer_session(trust: ServerTrust | None) -> requests.Session:
     """A session of its own for one transfer: its connection is new, so its socket is
     handed to the transfer's cancel token (pooled connections would not be)."""
     session = requests.Session()
     session.mount("http://", _ChunkedBodyAdapter())
-    session.mount("https://", _ChunkedBodyAdapter())
+    session.mount("https://", _ChunkedBodyAdapter(trust))
     return session
 
 
@@ -557,7 +581,10 @@ def _answer(resp: requests.Response) -> dict[str, Any]:
     return data
 
 
-def _network_error(exc: requests.RequestException) -> ApiError:
+def _network_error(exc: requests.RequestException, trust: ServerTrust | None = None) -> ApiError:
+    refused = certificate_refusal(exc, trust)
+    if refused is not None:
+        return ApiError(0, *refused)
     if isinstance(exc, requests.Timeout):
         return ApiError(0, "timeout", "The server did not answer in time.")
     if isinstance(exc, requests.ConnectionError):

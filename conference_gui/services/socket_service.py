@@ -40,7 +40,9 @@ from conference_gui.domain.meeting import (
 )
 from conference_gui.domain.refusals import explain, sentence
 from conference_gui.domain.resources import ResourceDeleted, ResourceUploaded
+from conference_gui.domain.trust import ServerTrust
 from conference_gui.domain.wire import PayloadError, decode
+from conference_gui.services import tls
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +66,9 @@ class RequestError(Exception):
         self.message = message
 
 
-# Codes after which retrying cannot help: the server will keep saying no.
-_FATAL_CODES = {"unauthorized", "token_expired", "forbidden", "not_found", "ended"}
+# Codes after which retrying cannot help: the server will keep saying no (or keeps
+# presenting a certificate we refuse).
+_FATAL_CODES = {"unauthorized", "token_expired", "forbidden", "not_found", "ended", *tls.CODES}
 
 
 class SocketService(QObject):
@@ -122,9 +125,12 @@ class SocketService(QObject):
         connect_timeout: float = 5.0,
         retry_delay: float = 0.5,
         retry_delay_max: float = 5.0,
+        trust: ServerTrust | None = None,
     ) -> None:
         super().__init__(parent)
         self._url = server_url.rstrip("/")
+        #: how to check an https server's certificate (pinned, or CA-verified)
+        self.trust = trust
         self.session_id = session_id
         self.user_id = user_id
         self._token = token
@@ -140,7 +146,8 @@ class SocketService(QObject):
         self._last_refusal: dict[str, Any] | None = None
         self._joined = False
         self._sio = socketio.AsyncClient(
-            handle_sigint=False, reconnection=False, logger=False, engineio_logger=False
+            handle_sigint=False, reconnection=False, logger=False, engineio_logger=False,
+            websocket_extra_options=tls.websocket_ssl(self._url, trust),
         )
         self._register_handlers()
 
@@ -260,6 +267,9 @@ class SocketService(QObject):
                 wait_timeout=self._connect_timeout,
             )
         except socketio.exceptions.ConnectionError as exc:
+            certificate = tls.certificate_refusal(exc, self.trust)
+            if certificate is not None:
+                raise RequestError(*certificate) from exc
             refusal: dict[str, Any] = self._last_refusal or {}
             code = str(refusal.get("code") or "unreachable")
             message = str(refusal.get("message") or exc)
@@ -459,5 +469,7 @@ _AT_CONNECT = {
 
 def _human(code: str, message: str) -> str:
     """Turn a refusal into words a participant can act on (one table: domain.refusals)."""
+    if code in tls.CODES:
+        return message  # those words already, and what the check found
     text = _AT_CONNECT.get(code) or sentence(explain(code, message))
     return QCoreApplication.translate("SocketService", text)

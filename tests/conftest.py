@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+# A test that hangs in C (out of pytest-timeout's reach) ends the run with stacks.
+pytest_plugins = ["tests.watchdog"]
+
 
 def pytest_report_header() -> str:
     return NETWORK_REPORT
@@ -126,6 +129,17 @@ def meeting(server: ServerThread) -> Meeting:
     return Meeting(server.url)
 
 
+RUN_GRACE = 15.0  # seconds Loop.run waits for a timed-out coroutine to unwind
+
+
+def _stack_of(task: asyncio.Task[Any]) -> list[str]:
+    import io
+
+    out = io.StringIO()
+    task.print_stack(file=out)
+    return [out.getvalue()]
+
+
 class Loop:
     """A qasync loop that is "running" for the whole test, like the app's.
 
@@ -147,13 +161,25 @@ class Loop:
         self.loop.set_exception_handler(lambda _loop, ctx: self.errors.append(ctx))
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
-        from PySide6.QtCore import QEventLoop
+        from PySide6.QtCore import QEventLoop, QTimer
 
         task = self.loop.create_task(asyncio.wait_for(coro, timeout))
         spin = QEventLoop()
         task.add_done_callback(lambda _: spin.quit())
+        # wait_for's timeout cancels the coroutine, then waits for it to end: one
+        # that swallows the cancellation would spin here for ever. Past the grace,
+        # give up on it and say where it was.
+        give_up = QTimer()
+        give_up.setSingleShot(True)
+        give_up.timeout.connect(spin.quit)
+        give_up.start(int((timeout + RUN_GRACE) * 1000))
         if not task.done():
             spin.exec()
+        give_up.stop()
+        if not task.done():
+            where = "".join(_stack_of(task))
+            raise TimeoutError(f"still running {timeout + RUN_GRACE:.0f} s after it was "
+                               f"started (cancellation did not end it):\n{where}")
         return task.result()
 
     def close(self) -> None:

@@ -60,7 +60,8 @@ def test_self_check_opens_the_window_and_makes_a_call(bundle: Bundle) -> None:
     match = re.fullmatch(
         r"self-check ok: connected to http://127\.0\.0\.1:\d+; "
         r"call: 2 peers, (\d+) frames decoded, audio level (\d\.\d\d); "
-        r"media back end: (.*)\n",
+        r"media back end: (.*)\n"
+        r"invite: http://127\.0\.0\.1:\d+/join/\w+\?invite=[\w-]+\n",  # plain HTTP on loopback
         result.stdout,
     )
     assert match, result.stdout

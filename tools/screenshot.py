@@ -10,7 +10,9 @@ own). Run with ``QT_QPA_PLATFORM=xcb`` and ``DISPLAY`` on an X server (e.g.
 Starts the real server, three people with the fake devices (SPEC §3) join
 Ann's meeting, Bob shares files, and the tool saves what Ann sees:
 docs/main-window.png (the call in grid view, the Resources dock, the badge),
-docs/speaker-view.png (Bob speaking, large), and docs/screen-share.png (Bob's
+docs/speaker-view.png (Bob speaking, large), docs/resources-badge.png (the
+Resources badge when Bob shares a file while Ann's dock is closed: every file
+counted, a separate dot for the new one), and docs/screen-share.png (Bob's
 view of Ann's shared screen) when an X server is there.
 """
 
@@ -101,6 +103,23 @@ async def shoot(url: str, out: Path) -> None:
     ann.grab().save(str(out / "speaker-view.png"))
     ann.features["call"].speaker_view_action.setChecked(False)
 
+    # The badge while the Resources dock is out of sight: all files counted, one new.
+    resources = ann.features["resources"]
+    resources.button.click()  # Ann closes the Resources dock
+    await until(lambda: not resources.dock.isVisible())
+    await asyncio.to_thread(
+        requests.post, f"{url}/api/sessions/{sid}/resources",
+        files={"file": ("agenda.txt", b"x" * 2_100)},
+        headers={"Authorization": f"Bearer {bob['token']}"}, timeout=10,
+    )
+    await until(lambda: resources.button.property("badgeNew") == 1)
+    await asyncio.sleep(0.5)
+    bar = ann.control_bar
+    corner = bar.mapTo(ann, bar.rect().topLeft())
+    ann.grab(QRect(corner.x(), corner.y() - 70, 560, bar.height() + 70)).save(
+        str(out / "resources-badge.png"))
+    resources.button.click()
+
     if QGuiApplication.platformName() == "xcb":
         call = ann.features["call"]
         source = call.devices.screen.primary_source()
@@ -108,7 +127,7 @@ async def shoot(url: str, out: Path) -> None:
             ann.setGeometry(QRect(40, 40, 1180, 720))
             bob_win.setGeometry(QRect(700, 300, 1180, 720))
             call.share(source)
-            await until(lambda: frames(bob_win, ids[0], "screen") > 10)
+            await until(lambda: frames(bob_win, ids[0], "screen") > 10, timeout=90)
             await asyncio.sleep(1.0)
             bob_win.grab().save(str(out / "screen-share.png"))
             call.stop_sharing()

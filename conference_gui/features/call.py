@@ -88,6 +88,7 @@ class CallFeature(QObject):
         self.screen_action.toggled.connect(self._screen_toggled)
         self.screen_button = self._button("screenShareButton", self.screen_action,
                                           styled=False)
+        self._set_screen_checked(False)  # its words, icon and tooltip from the start
         self.screen_picker: ScreenPicker | None = None
         self._layout_before_share: bool | None = None
         self.service.set_screen(self.devices.screen_frames)

@@ -12,6 +12,7 @@ import time
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from conference_gui.domain.quality import GOOD, Numbers, describe, judge, uplink_poor
+from conference_gui.domain.stage import SCREEN
 from conference_gui.models.call_model import CallController
 
 #: "Talking": the own microphone's level above this (0..1 of full scale, RMS).
@@ -25,10 +26,11 @@ QUALITY_INTERVAL_MS = 2000
 
 
 class Spotlight(QObject):
-    """Who the speaker view shows large: the participant you pinned, else the one
-    who spoke last (a speaker keeps the spotlight until someone else speaks, so
-    a pause does not make it jump; the speaking detector's hysteresis already
-    keeps a cough from taking it).
+    """Who the speaker view shows large: the participant you pinned, else someone
+    sharing a screen (the speaker among the sharers, else the first), else the
+    one who spoke last. A speaker keeps the spotlight through a pause, until
+    someone else is heard; the speaking detector's hysteresis already keeps a
+    cough from taking it.
 
     Signals:
         focus_changed(str): the participant to show large ("" for nobody yet).
@@ -42,14 +44,16 @@ class Spotlight(QObject):
         self._me = me_id
         self._speaker = ""
         self._pinned = ""
+        self._told = ""
         self._was_speaking: set[str] = set()
         call.levels_changed.connect(self._on_levels)
-        call.model.rowsRemoved.connect(self._forget_gone)
-        call.model.modelReset.connect(self._forget_gone)
+        call.model.rowsInserted.connect(self._restage)
+        call.model.rowsRemoved.connect(self._restage)
+        call.model.modelReset.connect(self._restage)
 
     @property
     def focus(self) -> str:
-        return self._pinned or self._speaker
+        return self._pinned or self._sharer() or self._speaker
 
     @property
     def pinned(self) -> str:
@@ -61,12 +65,17 @@ class Spotlight(QObject):
 
     def pin(self, participant_id: str) -> None:
         """Pin for yourself (others are not told); pinning the pinned one unpins."""
-        before = self.focus
         self._pinned = "" if participant_id == self._pinned else participant_id
-        self._tell(before)
+        self._tell()
+
+    def _sharer(self) -> str:
+        sharers = [t.participant_id for t in self._call.stage
+                   if t.source == SCREEN and not t.is_self]
+        if not sharers:
+            return ""
+        return self._speaker if self._speaker in sharers else sharers[0]
 
     def _on_levels(self) -> None:
-        before = self.focus
         now_speaking = {
             t.participant_id for t in self._call.stage
             if not t.is_self and self._call.speaking(t.participant_id)
@@ -76,20 +85,24 @@ class Spotlight(QObject):
         if started:
             # Several at once: keep the current speaker if among them, else any one.
             self._speaker = self._speaker if self._speaker in started else sorted(started)[0]
-        self._tell(before)
+        elif now_speaking and self._speaker not in now_speaking:
+            # The spotlight's owner went quiet while another talks on (and has been
+            # talking since before): the one talking takes it.
+            self._speaker = sorted(now_speaking)[0]
+        self._tell()
 
-    def _forget_gone(self, *_: object) -> None:
-        before = self.focus
+    def _restage(self, *_: object) -> None:
         present = {t.participant_id for t in self._call.stage}
         if self._speaker not in present:
             self._speaker = ""
         if self._pinned not in present:
             self._pinned = ""
-        self._tell(before)
+        self._tell()
 
-    def _tell(self, before: str) -> None:
-        if self.focus != before:
-            self.focus_changed.emit(self.focus)
+    def _tell(self) -> None:
+        if self.focus != self._told:
+            self._told = self.focus
+            self.focus_changed.emit(self._told)
 
 
 class MutedTalk(QObject):

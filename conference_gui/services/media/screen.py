@@ -335,8 +335,9 @@ class ScreenWorker(DeviceWorker):
             capture.capture.errorOccurred.disconnect(self._on_error)
             capture.sink.videoFrameChanged.disconnect(self._on_frame)
             capture.delete()
-            self._slot.put(None)
+            # The preview first: whoever sees the shared slot empty finds it empty too.
             self._preview.put(None)
+            self._slot.put(None)
         self._state = ScreenState.OFF
 
     def _report(self, state: ScreenState, message: str) -> None:

@@ -1,7 +1,8 @@
 """Screen share between two meeting windows on a real X server (issue 12).
 
-Ann presses Share screen; the picker's default button shares the primary
-screen; Bob's window shows Ann's screen large (speaker view) and what it
+Carol is talking (she holds the spotlight) when Ann presses Share screen; the
+picker's default button shares the primary screen; Bob's window shows Ann's
+screen large (speaker view) all the same, and what it
 shows is the X server's own picture of that screen; Stop removes it. The
 windows call each other over loopback inside the test run's private network.
 """
@@ -38,13 +39,22 @@ def test_bob_sees_anns_screen_large_and_it_goes_when_she_stops(
     show_windows("Pattern")  # something known on Ann's screen
     ann = windows(meeting, meeting.host, call=True, camera=False)
     bob = windows(meeting, meeting.join("Bob"), call=True, camera=False)
+    carol = windows(meeting, meeting.join("Carol"), call=True, camera=False)
     # Side by side, right of the pattern (no window manager: exactly there).
     ann.setGeometry(QRect(1000, 0, 900, 500))
     bob.setGeometry(QRect(1000, 540, 900, 520))
-    a = ann.meeting.user_id
+    carol.setGeometry(QRect(1000, 540, 600, 400))
+    carol.lower()
+    bob.raise_()
+    a, c = ann.meeting.user_id, carol.meeting.user_id
+    for quiet in (ann, bob):  # Carol talks
+        quiet.features["call"].devices.tone.set_sounding(False)
 
     async def story() -> None:
-        await in_audio_call(ann, bob)
+        await in_audio_call(ann, bob, carol)
+        # Carol holds the spotlight at Bob's; a shared screen still takes the stage.
+        await until(lambda: bob.features["call"].spotlight.focus == c, timeout=10,
+                    what="Carol in the spotlight at Bob's")
         ann.findChild(QToolButton, "screenShareButton").click()
         await until(lambda: isinstance(ann.features["call"].screen_picker, ScreenPicker),
                     what="the picker opens")
@@ -66,6 +76,7 @@ def test_bob_sees_anns_screen_large_and_it_goes_when_she_stops(
                     what="Ann's screen painted at Bob's")
         assert grid.property("layoutMode") == "speaker"
         assert tile.width() == max(t.width() for t in grid.tiles())  # shown large
+        assert bob.features["call"].controller.speaking(c)  # though Carol speaks
 
         # What Bob sees of the pattern is what the X server shows there.
         await until(lambda: tile.property("framesRendered") > 15, timeout=15)
@@ -88,5 +99,6 @@ def test_bob_sees_anns_screen_large_and_it_goes_when_she_stops(
         await until(lambda: grid.tile(a, "screen") is None, timeout=10, what="the screen goes")
         assert not ann.findChild(QToolButton, "screenShareButton").isChecked()
         await until(lambda: grid.property("layoutMode") == "grid", timeout=5)
+        assert bob.features["call"].spotlight.focus == c  # the speaker has it again
 
     aloop.run(story(), timeout=90)

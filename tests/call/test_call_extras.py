@@ -77,6 +77,16 @@ def test_the_spotlight_follows_who_speaks_and_ignores_a_cough(
         tone(carol, False)
         await until(lambda: not tile(ann, c).property("speaking"), timeout=5)
         assert focus(ann) == c
+        # Bob talks (he takes it), Carol starts over him (she takes it); when she
+        # stops, Bob, still talking, has it again (though he never "started" again).
+        tone(bob, True)
+        await until(lambda: focus(ann) == b, timeout=5, what="Bob takes it")
+        tone(carol, True)
+        await until(lambda: focus(ann) == c, timeout=5, what="Carol takes it over Bob")
+        assert tile(ann, b).property("speaking")
+        tone(carol, False)
+        await until(lambda: focus(ann) == b, timeout=5, what="Bob, talking on, takes it")
+        assert not tile(ann, c).property("speaking")
 
     aloop.run(story(), timeout=90)
 

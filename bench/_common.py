@@ -119,13 +119,18 @@ def bench_server(max_upload_mb: int = 2048, parent: Path | None = None) -> Itera
             raise RuntimeError(f"bench server did not start: {line!r}")
         yield BenchServer(line.removeprefix("listening on "), proc, data_dir)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        stop_server(proc, data_dir)
+
+
+def stop_server(proc: subprocess.Popen[Any], data_dir: Path) -> None:
+    """SIGTERM, SIGKILL after 10 s; the server's data folder goes too."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @dataclass

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shutil
 import statistics
 import subprocess
 import tempfile
@@ -36,7 +35,7 @@ from pathlib import Path
 
 import requests
 
-from bench._common import ROOT, bench_server, header, percentile
+from bench._common import ROOT, bench_server, header, percentile, stop_server
 from bench.bench_fanout import FanoutSamples, measure
 
 NODE_PREFIX = Path(os.environ.get("CONFERENCE_GUI_BENCH_NODE", "/opt/conference-gui-bench-node"))
@@ -93,13 +92,7 @@ def node_server() -> Iterator[NodeServer]:
             raise RuntimeError(f"node's clock {theirs} is not perf_counter's ({before}..{after})")
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        stop_server(proc, data_dir)
 
 
 def ours(n: int, uploads: int, interval: float, procs: int) -> FanoutSamples:

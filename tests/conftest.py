@@ -253,6 +253,12 @@ def windows(aloop: Loop, tmp_path: Path) -> Iterator[Callable[..., Any]]:
         return win
 
     yield open_window
+    close_windows(aloop, opened)
+
+
+def close_windows(aloop: Loop, opened: list[Any]) -> None:
+    """Shut meeting windows down and destroy them now, while their loop runs:
+    nothing of this test may be left for a later test's event processing."""
 
     async def close_all() -> None:
         from PySide6.QtCore import QCoreApplication, QEvent
@@ -262,8 +268,6 @@ def windows(aloop: Loop, tmp_path: Path) -> Iterator[Callable[..., Any]]:
             win.close()
             win.deleteLater()
         await asyncio.sleep(0)
-        # Destroy the windows now, while their loop runs: nothing of this test
-        # may be left for a later test's event processing.
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         await asyncio.sleep(0)
 

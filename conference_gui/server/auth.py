@@ -6,10 +6,7 @@ The secret is made once per data folder and kept in ``secret.key`` (mode
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +16,7 @@ from typing import Literal
 import jwt
 
 from .errors import ApiError
+from .private_file import create_once
 
 Role = Literal["host", "participant"]
 ROLES: tuple[Role, ...] = ("host", "participant")
@@ -47,38 +45,16 @@ class Identity:
 def load_or_create_secret(data_dir: Path) -> bytes:
     """Read ``secret.key``, creating it on first use.
 
-    The new secret is written to a private temporary file and then linked into
-    place, which fails if the name exists: two nodes starting together on one
-    shared folder can never read a half-written secret, and both end up with
-    the same one.
+    Two nodes starting together on one shared folder end up with the same
+    secret (:func:`create_once`).
     """
     path = data_dir / SECRET_FILE
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not path.exists():
-        fd, tmp = tempfile.mkstemp(prefix=".secret-", dir=data_dir)  # mode 0600
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_bytes(_SECRET_BYTES))
-                handle.flush()
-                os.fsync(handle.fileno())
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass  # another node was first: use theirs
-            except OSError:  # a file system without hard links: exclusive create instead
-                with contextlib.suppress(FileExistsError):
-                    fd_new = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                    with os.fdopen(fd_new, "wb") as out:
-                        out.write(Path(tmp).read_bytes())
-        finally:
-            os.unlink(tmp)
+        create_once(path, secrets.token_bytes(_SECRET_BYTES), prefix=".secret-")
     secret = path.read_bytes()
     if len(secret) < _SECRET_BYTES:
         raise RuntimeError(f"{path} is damaged (shorter than {_SECRET_BYTES} bytes)")
-    return secret
-    secret = secrets.token_bytes(_SECRET_BYTES)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(secret)
     return secret
 
 

@@ -27,10 +27,8 @@ import datetime
 import hashlib
 import ipaddress
 import logging
-import os
 import socket
 import ssl
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +36,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from conference_gui.server.private_file import create_once
 
 log = logging.getLogger(__name__)
 
@@ -154,23 +154,7 @@ def _create(path: Path, host: str) -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ) + cert.public_bytes(serialization.Encoding.PEM)
-    fd, tmp = tempfile.mkstemp(prefix=".self-signed-", dir=path.parent)  # mode 0600
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass  # another node was first: use theirs
-        except OSError:  # a file system without hard links: exclusive create instead
-            with contextlib.suppress(FileExistsError):
-                fd_new = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd_new, "wb") as out:
-                    out.write(pem)
-    finally:
-        os.unlink(tmp)
+    create_once(path, pem, prefix=".self-signed-")
 
 
 def server_certificate(config_host: str, data_dir: Path, cert_file: Path | None,

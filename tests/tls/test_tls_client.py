@@ -3,7 +3,6 @@ else before sending a byte — REST and the socket alike, and the window says so
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from conference_gui.server.tls import SELF_SIGNED_FILE, TLS_DIR, self_signed_cer
 from conference_gui.services.http_client import ApiClient, ApiError
 from conference_gui.services.socket_service import SocketService
 from conference_gui.ui.left_screen import LeftBecause, LeftScreen
-from tests.conftest import Loop, until
+from tests.conftest import Loop, close_windows, until
 
 from .support import CertificateAuthority, TlsTrap
 
@@ -48,19 +47,7 @@ def open_window(aloop: Loop, tmp_path: Path) -> Iterator[Callable[..., Any]]:
         return win
 
     yield make
-
-    async def close_all() -> None:
-        from PySide6.QtCore import QCoreApplication, QEvent
-
-        for win in opened:
-            await win.shutdown()
-            win.close()
-            win.deleteLater()
-        await asyncio.sleep(0)
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        await asyncio.sleep(0)
-
-    aloop.run(close_all())
+    close_windows(aloop, opened)
 
 
 def _status(win: Any) -> str:

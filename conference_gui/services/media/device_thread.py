@@ -13,12 +13,22 @@ Workers are created on the GUI thread, moved here, and from then on touched
 only through queued signals. :meth:`DeviceThread.stop` runs every worker's
 :meth:`DeviceWorker.shutdown` *on the device thread* (Qt objects must die on
 the thread they live on: a QTimer or QAudioSink destroyed elsewhere warns or
-crashes), then ends the thread and waits for it.
+crashes), then ends the thread and waits for it, for a bounded time: the GUI
+thread never waits on the device thread without a deadline (a device stuck in
+its driver, or waiting for the GUI thread itself, would otherwise hang the app).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+import logging
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+#: Device threads that did not end in time. Kept referenced for the process's life:
+#: a QThread destroyed while it runs aborts the process.
+_STRAYS: list[QThread] = []
 
 #: The device thread's name (the OS shows its first 15 characters, e.g. in top -H).
 THREAD_NAME = "cgui-devices"
@@ -40,6 +50,16 @@ class DeviceWorker(QObject):
         self.deleteLater()  # done by the thread as it finishes, on the thread
 
 
+class _Quitter(QObject):
+    """Lives on the device thread; ends its event loop once the workers are done."""
+
+    @Slot()
+    def quit(self) -> None:
+        thread = self.thread()
+        self.deleteLater()
+        thread.quit()
+
+
 class DeviceThread(QObject):
     """Owns the device thread: start it, hand it workers, stop it and everything on it.
 
@@ -48,6 +68,7 @@ class DeviceThread(QObject):
     """
 
     _shutdown_requested = Signal()
+    _quit_requested = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -55,6 +76,9 @@ class DeviceThread(QObject):
         self._thread.setObjectName(THREAD_NAME)
         self._stopped = False
         self._adopted = 0
+        self._quitter = _Quitter()
+        self._quitter.moveToThread(self._thread)
+        self._quit_requested.connect(self._quitter.quit)  # queued: runs on the device thread
 
     @property
     def qthread(self) -> QThread:
@@ -76,17 +100,17 @@ class DeviceThread(QObject):
             raise RuntimeError("the device thread has stopped")
         worker.moveToThread(self._thread)
         self._adopted += 1
-        # Blocking: stop() returns only after the worker let go of its devices.
-        self._shutdown_requested.connect(
-            worker.shutdown, Qt.ConnectionType.BlockingQueuedConnection
-        )
+        # Queued: runs on the device thread, before the quitter (posted after it).
+        self._shutdown_requested.connect(worker.shutdown)
 
     def stop(self, timeout_ms: int = 5000) -> bool:
         """Shut every worker down on the device thread, end the thread and join it.
 
-        Blocks the caller for as long as the devices take to close (a few
-        milliseconds; up to ``timeout_ms`` for the thread to end). Returns
-        whether the thread ended.
+        Waits for as long as the devices take to close (a few milliseconds),
+        at most ``timeout_ms``: the workers' shutdowns and then the thread's
+        end are queued on the device thread, and only the join waits here.
+        Returns whether the thread ended; one that did not is logged and kept
+        (never destroyed while it runs).
         """
         if self._stopped:
             return True
@@ -96,6 +120,9 @@ class DeviceThread(QObject):
             self._thread.start()
         if self._thread.isRunning():
             self._shutdown_requested.emit()
-        self._thread.quit()
-        ended = self._thread.wait(timeout_ms)
-        return bool(ended)
+            self._quit_requested.emit()
+        ended = bool(self._thread.wait(timeout_ms))
+        if not ended:
+            log.error("the device thread did not end within %d ms; left running", timeout_ms)
+            _STRAYS.append(self._thread)
+        return ended

@@ -80,7 +80,7 @@ def main() -> None:
             truth = await asyncio.to_thread(server_list, server.url, sid, token)
             await until(lambda: converged(win, truth), what="window converged")
             await asyncio.sleep(args.settle)
-            return result, Probe.take()
+            return result, await Probe.take()
 
         sockets, settled = gui.run(socket_run(), timeout=3600)
         ok = show("socket events", sockets) and ok

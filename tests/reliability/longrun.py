@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QListView
 
 from conference_gui.domain.resources import (
@@ -71,8 +70,10 @@ class Probe:
         return self.objects - self.parked
 
     @classmethod
-    def take(cls) -> Probe:
-        QCoreApplication.processEvents()
+    async def take(cls) -> Probe:
+        # Let pending Qt and loop work run first. Not processEvents(): inside a
+        # task it would run another task's step ("Cannot enter into task").
+        await asyncio.sleep(0.01)
         gc.collect()
         objects = gc.get_objects()
         handles = sum(1 for o in objects if isinstance(o, asyncio.Handle) and o.cancelled())
@@ -148,7 +149,7 @@ async def model_phase(operations: int, *, seed: int = 1, max_rows: int = 400) ->
     roles = [int(r) for r in ResourceRole] + [0]
     for i in range(operations):
         if i == operations // 10:
-            warm = Probe.take()
+            warm = await Probe.take()
         kind = rng.random()
         if kind < 0.02 and live:  # a duplicate of an old revision: ignored
             ledger_event: Any = ResourceDeleted(max(1, revision - 1), live[0])
@@ -175,7 +176,7 @@ async def model_phase(operations: int, *, seed: int = 1, max_rows: int = 400) ->
             assert badge.property("badgeCount") == len(live) == model.rowCount()
         if i % 200 == 0:
             await asyncio.sleep(0)  # let Qt paint and the loop breathe
-    end = Probe.take()
+    end = await Probe.take()
     seconds = time.monotonic() - started
     assert warm is not None
     view.setModel(None)
@@ -212,8 +213,8 @@ async def socket_phase(
         lags.append(time.monotonic() - produced)
         sent += n
         if warm is None and sent >= events // 10:
-            warm = Probe.take()
-    end = Probe.take()
+            warm = await Probe.take()
+    end = await Probe.take()
     assert warm is not None
     seconds = time.monotonic() - started
     return PhaseResult(

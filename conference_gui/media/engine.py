@@ -702,12 +702,13 @@ class _Core:
             await link.close()
         self._update_audience()
         if peer.pid not in self._peers:  # not back meanwhile (then its news is newer)
-            if link is not None:
-                self._report(peer, "closed")
+            # Its media end first: whoever hears "closed" has heard all of its news.
             self._put_stats(peer.pid, None)
             peer.remote.clear()
             for source in SOURCES:
                 self._set_receiving(peer.remote, source, False)
+            if link is not None:
+                self._report(peer, "closed")
 
     # --- jobs: offering ---------------------------------------------------------
     async def _offer_unless_healthy(self, peer: _Peer, why: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import sys
@@ -27,6 +28,9 @@ from bench._gui import Gui
 
 def main() -> None:
     url, session_id, user_id, token, name = sys.argv[1:6]
+    if os.environ.get("BENCH_SFU_LOG"):  # sfu_calls.py --logs: the engine's story on stderr
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                            format="%(created).3f %(threadName)s %(name)s: %(message)s")
     gui = Gui()
     win = gui.open(url, Member(session_id, user_id, token, name), toasts=False)
     call = win.features["call"]

@@ -86,14 +86,23 @@ class Server:
 class Client:
     """One ``bench._sfu_client`` process and its reports."""
 
+    #: ``--logs DIR``: each client's log goes to DIR/<name>-<n>.log.
+    log_dir: Path | None = None
+    _made = 0
+
     def __init__(self, url: str, member: Any) -> None:
         self.name = member.name
         self.user_id = member.user_id
+        env, stderr = None, subprocess.DEVNULL
+        if Client.log_dir is not None:
+            Client._made += 1
+            env = {**os.environ, "BENCH_SFU_LOG": "1"}
+            stderr = (Client.log_dir / f"{member.name}-{Client._made}.log").open("w")
         self.proc = subprocess.Popen(
             [PYTHON, "-m", "bench._sfu_client", url, member.session_id, member.user_id,
              member.token, member.name],
             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True)
+            stderr=stderr, text=True, env=env)
         self.reports: list[dict[str, Any]] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -223,7 +232,12 @@ def main() -> None:
     parser.add_argument("--switches", type=int, default=3)
     parser.add_argument("--only-switch", action="store_true",
                         help="measure only the switches (no 4-person calls)")
+    parser.add_argument("--logs", type=Path, default=None,
+                        help="write each client's engine log (INFO) into this folder")
     args = parser.parse_args()
+    if args.logs is not None:
+        args.logs.mkdir(parents=True, exist_ok=True)
+        Client.log_dir = args.logs
     private_network()
     folder = Path(tempfile.mkdtemp(prefix="bench-sfu-"))
     janus = start_janus(folder / "janus", ADDRESS)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 #: The most people a mesh call carries well (docs/BENCHMARKS.md, "Mesh size" and "Mesh
 #: against SFU": a participant needs about 0.2 + 0.3 x (N - 1) cores at 640x480@30,
-#: 1.1 of a 2-core laptop at four, 1.4 at five; everyone on one machine, three
-#: already collapse).
+#: 1.1 of a 2-core laptop at four, 1.4 at five; everyone on one 2-core machine,
+#: four collapse, and three when other work takes the CPU).
 MESH_MAX_PEOPLE = 4
 
 #: ``call-mode``'s reason when a big call left the SFU because its media server went away.

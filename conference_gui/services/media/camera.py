@@ -169,7 +169,7 @@ class CameraWorker(StreamWorker):
     def close_devices(self) -> None:
         if self._fake is not None:
             self._fake.stop()
-            self._fake.deleteLater()
+            self.retire(self._fake)
             self._fake = None
         if self._camera is not None:
             camera, session, sink = self._camera, self._session, self._sink
@@ -179,9 +179,7 @@ class CameraWorker(StreamWorker):
             camera.stop()  # the camera's light goes out here
             if sink is not None:
                 sink.videoFrameChanged.disconnect(self._on_frame)
-            for obj in (session, sink, camera):
-                if obj is not None:
-                    obj.deleteLater()
+            self.retire(session, sink, camera)
         self._slot.put(None)
 
     def _problem(self, message: str) -> tuple[str, str]:

@@ -39,10 +39,27 @@ class DeviceWorker(QObject):
 
     Subclasses close their devices in :meth:`close_devices`; the rest of the
     teardown is here.
+
+    Qt objects a worker is done with (a timer, an audio source, a camera and its
+    session) are retired (:meth:`retire`), not deleted, while the window runs. Destroying
+    an object made in Python on this thread makes Qt ask PySide, under Qt's
+    signal-slot lock, whether Python overrides a method, which needs the GIL;
+    if the GUI thread holds the GIL just then and waits for that same lock (any
+    ``connect``), both wait for ever (seen: a window being built while another
+    window's device thread deleted a timer). Retired objects die with their
+    worker at :meth:`DeviceThread.stop`, while the GUI thread waits in the join
+    with the GIL released.
     """
 
     def close_devices(self) -> None:
         """Stop and release every device this worker holds (on the device thread)."""
+
+    def retire(self, *objects: QObject | None) -> None:
+        """Keep ``objects`` (already stopped and disconnected) until this worker
+        is destroyed, instead of destroying them now (see the class's note)."""
+        for obj in objects:
+            if obj is not None and obj.parent() is not self:
+                obj.setParent(self)
 
     @Slot()
     def shutdown(self) -> None:

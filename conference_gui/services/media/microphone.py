@@ -136,12 +136,12 @@ class MicrophoneWorker(StreamWorker):
     def close_devices(self) -> None:
         if self._timer is not None:
             self._timer.stop()
-            self._timer.deleteLater()
+            self.retire(self._timer)
             self._timer = None
         if self._source is not None:
             self._source.stateChanged.disconnect(self._on_state_changed)
             self._source.stop()
-            self._source.deleteLater()
+            self.retire(self._source)
             self._source = None
             self._io = None
 

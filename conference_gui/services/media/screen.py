@@ -240,8 +240,9 @@ def _is_error(error: object) -> bool:
 class _Capture:
     """One QScreenCapture or QWindowCapture with its session and sink (device thread)."""
 
-    def __init__(self, owner: QObject, kind: ScreenKind) -> None:
+    def __init__(self, owner: DeviceWorker, kind: ScreenKind) -> None:
         self.kind = kind
+        self.owner = owner
         self.session = QMediaCaptureSession(owner)
         self.sink = QVideoSink(owner)
         self.capture: QScreenCapture | QWindowCapture
@@ -268,9 +269,9 @@ class _Capture:
         return isinstance(capture, QWindowCapture) and not capture.window().isValid()
 
     def delete(self) -> None:
+        """Stop capturing; the Qt objects die with their worker (DeviceWorker.retire)."""
         self.capture.setActive(False)
-        for obj in (self.session, self.sink, self.capture):
-            obj.deleteLater()
+        self.owner.retire(self.session, self.sink, self.capture)
 
 
 @dataclass(frozen=True, slots=True)

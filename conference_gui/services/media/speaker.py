@@ -102,12 +102,12 @@ class SpeakerWorker(StreamWorker):
     def close_devices(self) -> None:
         if self._timer is not None:
             self._timer.stop()
-            self._timer.deleteLater()
+            self.retire(self._timer)
             self._timer = None
         if self._sink is not None:
             self._sink.stateChanged.disconnect(self._on_state_changed)
             self._sink.stop()
-            self._sink.deleteLater()
+            self.retire(self._sink)
             self._sink = None
             self._io = None
         self._pending = b""

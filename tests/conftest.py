@@ -56,8 +56,17 @@ def collect_on_the_gui_thread() -> Iterator[None]:
     to allocate — often a server or HTTP thread of a later test — and a Qt
     object destroyed there is destroyed on the wrong thread ("Timers cannot be
     stopped from another thread", and at worst a crash).
+
+    Objects a test left to ``deleteLater`` die here too, while no device thread
+    runs (the test's fixtures have stopped theirs): destroyed later, during the
+    next test, they could meet that test's device thread in PySide's GIL /
+    Qt-lock deadlock (docs/CALLS.md, "retire").
     """
     yield
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    if QCoreApplication.instance() is not None:
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
 
 

@@ -7,6 +7,7 @@ taken in the server process and one taken in a client process can be subtracted.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,15 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
+
+
+async def until(predicate: Callable[[], object], timeout: float = 60.0, what: str = "") -> None:
+    """Let the running loop go on until ``predicate()`` holds (a bench's setup step)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what or predicate}")
+        await asyncio.sleep(0.005)
 
 
 def percentile(values: Sequence[float], p: float) -> float:

@@ -21,7 +21,7 @@ import qasync
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from bench._common import PYTHON, ROOT, Member
+from bench._common import PYTHON, ROOT, Member, until
 from conference_gui.app import create_window
 from conference_gui.services.settings import AppSettings
 from conference_gui.ui.main_window import MainWindow
@@ -75,14 +75,6 @@ class Gui:
         del self.loop
         gc.collect()
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-async def until(predicate: Callable[[], object], timeout: float = 60.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what or predicate}")
-        await asyncio.sleep(0.005)
 
 
 async def joined_and_loaded(win: MainWindow, revision: int, timeout: float = 120.0) -> None:

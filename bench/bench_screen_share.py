@@ -26,7 +26,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import qasync
@@ -35,7 +34,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from bench._common import conditions, header, percentile
+from bench._common import conditions, header, percentile, until
 from conference_gui.app import create_window
 from conference_gui.server import ServerConfig, ServerThread
 from conference_gui.services.settings import AppSettings
@@ -57,14 +56,6 @@ class Flip(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("white") if self.white else QColor("black"))
         p.end()
-
-
-async def until(predicate: Any, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("bench setup took too long")
-        await asyncio.sleep(0.05)
 
 
 async def one_run(url: str, folder: Path, seconds: float) -> dict[str, float]:

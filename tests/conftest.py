@@ -141,12 +141,12 @@ def meeting(server: ServerThread) -> Meeting:
 RUN_GRACE = 15.0  # seconds Loop.run waits for a timed-out coroutine to unwind
 
 
-def _stack_of(task: asyncio.Task[Any]) -> list[str]:
+def _stack_of(task: asyncio.Task[Any]) -> str:
     import io
 
     out = io.StringIO()
     task.print_stack(file=out)
-    return [out.getvalue()]
+    return out.getvalue()
 
 
 class Loop:
@@ -186,7 +186,7 @@ class Loop:
             spin.exec()
         give_up.stop()
         if not task.done():
-            where = "".join(_stack_of(task))
+            where = _stack_of(task)
             raise TimeoutError(f"still running {timeout + RUN_GRACE:.0f} s after it was "
                                f"started (cancellation did not end it):\n{where}")
         return task.result()

@@ -100,9 +100,10 @@ class Spotlight(QObject):
         self._tell()
 
     def _tell(self) -> None:
-        if self.focus != self._told:
-            self._told = self.focus
-            self.focus_changed.emit(self._told)
+        focus = self.focus
+        if focus != self._told:
+            self._told = focus
+            self.focus_changed.emit(focus)
 
 
 class MutedTalk(QObject):

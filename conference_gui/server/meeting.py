@@ -60,8 +60,8 @@ class Participant:
     #: non-empty, and the last one is the call connection
     connections: list[str] = field(default_factory=list)
     media: Media = NO_MEDIA
-    #: keys of connections whose client can carry the call through the media server
-    #: (join-session ``sfu: true``); a call stays mesh while anyone's cannot
+    #: those of ``connections`` whose client can carry the call through the media
+    #: server (join-session ``sfu: true``); a call stays mesh while anyone's cannot
     sfu_connections: list[str] = field(default_factory=list)
 
     @property
@@ -75,7 +75,7 @@ class Participant:
 
     def snapshot(self) -> Participant:
         """A copy for an event, so later changes cannot alter what was published."""
-        return replace(self, connections=[])
+        return replace(self, connections=[], sfu_connections=[])
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +145,8 @@ class Meeting:
             self.participants[identity.user_id] = participant
         if key in participant.connections:
             return participant, first, None
-        participant.sfu_connections = [
-            k for k in participant.sfu_connections if k in participant.connections
-        ] + ([key] if sfu else [])
+        if sfu:
+            participant.sfu_connections.append(key)
         if take_call or not participant.connections:
             previous = participant.call_connection
             participant.connections.append(key)
@@ -175,6 +174,8 @@ class Meeting:
             return False, None
         had_call = participant.call_connection == key
         participant.connections.remove(key)
+        if key in participant.sfu_connections:
+            participant.sfu_connections.remove(key)
         if not participant.connections:
             del self.participants[user_id]
             return True, None
@@ -271,6 +272,7 @@ class Meeting:
             if len(kept) == len(participant.connections):
                 continue
             participant.connections = kept
+            participant.sfu_connections = [c for c in participant.sfu_connections if c in kept]
             if not kept:
                 del self.participants[participant.id]
                 left.append(participant.id)
@@ -286,7 +288,7 @@ class Meeting:
                 {"id": p.id, "name": p.name, "role": p.role, "handRaised": p.hand_raised,
                  "handRaisedAt": p.hand_raised_at, "connections": list(p.connections),
                  "media": [p.media.audio, p.media.video, p.media.screen],
-                 "sfu": [k for k in p.sfu_connections if k in p.connections]}
+                 "sfu": list(p.sfu_connections)}
                 for p in self.participants.values()
             ],
             "polls": [

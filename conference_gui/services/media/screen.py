@@ -268,7 +268,7 @@ class _Capture:
         capture = self.capture
         return isinstance(capture, QWindowCapture) and not capture.window().isValid()
 
-    def delete(self) -> None:
+    def close(self) -> None:
         """Stop capturing; the Qt objects die with their worker (DeviceWorker.retire)."""
         self.capture.setActive(False)
         self.owner.retire(self.session, self.sink, self.capture)
@@ -312,7 +312,7 @@ class ScreenWorker(DeviceWorker):
         source = request.source
         capture = _Capture(self, source.kind)
         if not capture.point_at(source.native):
-            capture.delete()
+            capture.close()
             self._report(ScreenState.FAILED, "Screen sharing could not start (no such source)")
             return
         capture.capture.errorOccurred.connect(self._on_error)
@@ -335,7 +335,7 @@ class ScreenWorker(DeviceWorker):
         if capture is not None:
             capture.capture.errorOccurred.disconnect(self._on_error)
             capture.sink.videoFrameChanged.disconnect(self._on_frame)
-            capture.delete()
+            capture.close()
             # The preview first: whoever sees the shared slot empty finds it empty too.
             self._preview.put(None)
             self._slot.put(None)
@@ -621,7 +621,7 @@ class ThumbnailWorker(DeviceWorker):
         for capture in self._captures.values():
             capture.sink.videoFrameChanged.disconnect(self._on_frame)
             capture.capture.errorOccurred.disconnect(self._on_error)
-            capture.delete()
+            capture.close()
         self._captures.clear()
 
     def _capture(self, kind: ScreenKind) -> _Capture:

@@ -242,7 +242,8 @@ def offload_conversion() -> None:
     real = tracks.frame_from_image
 
     class Deferred:
-        def __init__(self, image: Any, pts: int) -> None:
+        # The track's scratch frame is left out: the executor's threads would share it.
+        def __init__(self, image: Any, pts: int, scratch: Any = None) -> None:
             self.image, self.pts = image, pts
 
     plain_recv = tracks.PictureTrack.recv

@@ -35,7 +35,13 @@ from conference_gui.domain.call import (
 from conference_gui.media.exchange import FrameSlot, PcmRing, ToneSource, VideoImage
 from conference_gui.media.jitter import MarkerJitterBuffer, use_marker_buffer
 from conference_gui.media.receive import MonoConverter, RemotePeer, fit_size, mix
-from conference_gui.media.tracks import FRAME_SAMPLES, MicrophoneTrack, PictureTrack
+from conference_gui.media.tracks import (
+    FRAME_SAMPLES,
+    BgraScratch,
+    MicrophoneTrack,
+    PictureTrack,
+    frame_from_image,
+)
 
 # --------------------------------------------------------------------------- signals
 
@@ -182,6 +188,26 @@ def test_pictures_fit_the_tile_keeping_their_aspect() -> None:
     assert fit_size(1920, 1080, (400, 400)) == (400, 225)
     assert fit_size(640, 480, (1280, 720)) == (960, 720)
     assert fit_size(640, 480, (0, 300)) is None  # hidden tile: nothing converted
+
+
+def test_each_sent_picture_is_its_own_frame_though_the_copy_buffer_is_kept() -> None:
+    """The track copies pictures into one kept BGRA frame (no buffer and converter made
+    per picture); what goes out is the same as a fresh conversion, and a later picture
+    never changes a frame the encoders may still be holding."""
+    rng = np.random.default_rng(7)
+    first = rng.integers(0, 256, (241, 321, 4), dtype=np.uint8)  # odd: loses a row and column
+    second = rng.integers(0, 256, (241, 321, 4), dtype=np.uint8)
+    scratch = BgraScratch()
+    sent = frame_from_image(VideoImage(first, 0.0), 90, scratch)
+    kept = sent.to_ndarray().copy()
+    assert (sent.width, sent.height, sent.format.name, sent.pts) == (320, 240, "yuv420p", 90)
+    assert np.array_equal(kept, frame_from_image(VideoImage(first, 0.0), 90).to_ndarray())
+    later = frame_from_image(VideoImage(second, 0.0), 180, scratch)
+    assert np.array_equal(sent.to_ndarray(), kept)  # untouched by the next picture
+    assert np.array_equal(later.to_ndarray(),
+                          frame_from_image(VideoImage(second, 0.0), 180).to_ndarray())
+    bigger = frame_from_image(VideoImage(np.zeros((480, 640, 4), np.uint8), 0.0), 0, scratch)
+    assert (bigger.width, bigger.height) == (640, 480)  # a new size: a new kept frame
 
 
 def test_the_mix_sums_and_clips_and_waits_for_a_peer_to_fill() -> None:

@@ -19,6 +19,7 @@ from typing import Literal
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from conference_gui.media.exchange import (
     SAMPLE_RATE,
@@ -38,8 +39,11 @@ def fit_size(width: int, height: int, wanted: tuple[int, int] | None) -> tuple[i
     """The size to convert a ``width``×``height`` picture to for a reader wanting ``wanted``.
 
     ``None`` wanted: full size. Otherwise the largest size inside ``wanted``
-    with the picture's aspect ratio. A wanted size with a zero side means
-    nobody looks (a hidden tile): ``None``, and the picture is not converted.
+    with the picture's aspect ratio, its width made even (``swscale``
+    converts an odd width without its SIMD code: 1.4 instead of 0.5 ms for
+    ~530×400; the tile does not miss a column). A wanted size with a zero
+    side means nobody looks (a hidden tile): ``None``, and the picture is not
+    converted.
     """
     if wanted is None:
         return width, height
@@ -47,7 +51,32 @@ def fit_size(width: int, height: int, wanted: tuple[int, int] | None) -> tuple[i
     if ww <= 0 or wh <= 0 or width <= 0 or height <= 0:
         return None
     scale = min(ww / width, wh / height)
-    return max(1, round(width * scale)), max(1, round(height * scale))
+    w, h = max(1, round(width * scale)), max(1, round(height * scale))
+    if w % 2 and w > 1:
+        w -= 1
+    return w, h
+
+
+#: The engine loop's scalers, by (source size and format, target size): one
+#: ``SwsContext`` per stream, made once. ``frame.reformat`` makes a new one for
+#: every decoded frame (a new frame each time): 1.5 ms instead of 0.5 ms a
+#: picture at ~530×400. Per thread: a context must not be shared between threads.
+_scalers = threading.local()
+_MAX_SCALERS = 16
+
+
+def _scaler(key: tuple[int, int, str, int, int]) -> VideoReformatter:
+    kept: dict[tuple[int, int, str, int, int], VideoReformatter] | None = getattr(
+        _scalers, "kept", None
+    )
+    if kept is None:
+        kept = _scalers.kept = {}
+    scaler = kept.get(key)
+    if scaler is None:
+        if len(kept) >= _MAX_SCALERS:  # tiles resized many times: start afresh
+            kept.clear()
+        scaler = kept[key] = VideoReformatter()
+    return scaler
 
 
 def image_from_frame(
@@ -58,7 +87,8 @@ def image_from_frame(
     if size is None:
         return None
     w, h = size
-    converted = frame.reformat(width=w, height=h, format="bgra")
+    scaler = _scaler((frame.width, frame.height, frame.format.name, w, h))
+    converted = scaler.reformat(frame, width=w, height=h, format="bgra")
     pixels = np.ascontiguousarray(converted.to_ndarray(), dtype=np.uint8)
     return VideoImage(pixels, stamp)
 

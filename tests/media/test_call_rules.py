@@ -34,7 +34,13 @@ from conference_gui.domain.call import (
 )
 from conference_gui.media.exchange import FrameSlot, PcmRing, ToneSource, VideoImage
 from conference_gui.media.jitter import MarkerJitterBuffer, use_marker_buffer
-from conference_gui.media.receive import MonoConverter, RemotePeer, fit_size, mix
+from conference_gui.media.receive import (
+    MonoConverter,
+    RemotePeer,
+    fit_size,
+    image_from_frame,
+    mix,
+)
 from conference_gui.media.tracks import (
     FRAME_SAMPLES,
     BgraScratch,
@@ -188,6 +194,23 @@ def test_pictures_fit_the_tile_keeping_their_aspect() -> None:
     assert fit_size(1920, 1080, (400, 400)) == (400, 225)
     assert fit_size(640, 480, (1280, 720)) == (960, 720)
     assert fit_size(640, 480, (0, 300)) is None  # hidden tile: nothing converted
+    assert fit_size(640, 480, (531, 400)) == (530, 398)  # even widths: swscale's fast path
+
+
+def test_a_remote_picture_arrives_at_the_tiles_size_frame_after_frame() -> None:
+    """The engine keeps its scaler between decoded frames; each picture is the frame
+    itself scaled, exactly what a one-off conversion gives."""
+    rng = np.random.default_rng(3)
+    for _ in range(3):  # a new decoded frame object each time, as from the decoder
+        bgra = rng.integers(0, 256, (480, 640, 4), dtype=np.uint8)
+        decoded = av.VideoFrame.from_ndarray(bgra, format="bgra").reformat(format="yuv420p")
+        image = image_from_frame(decoded, (532, 399), 5.0)
+        assert image is not None and (image.width, image.height) == (532, 399)
+        assert image.pixels.flags.c_contiguous and image.captured == 5.0
+        alone = decoded.reformat(width=532, height=399, format="bgra").to_ndarray()
+        # swscale's threads may round a few pixels at their slices' seams differently
+        assert np.mean(image.pixels != alone) < 1e-4
+    assert image_from_frame(decoded, (0, 0), 5.0) is None  # a hidden tile: no work
 
 
 def test_each_sent_picture_is_its_own_frame_though_the_copy_buffer_is_kept() -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: Hz of every PCM buffer exchanged here (Opus runs at 48 kHz).
 SAMPLE_RATE = 48_000
+#: The magnitude of a full-scale 16-bit sample (levels are relative to it).
+FULL_SCALE = 32768.0
 
 Pcm = npt.NDArray[np.int16]
 
@@ -201,38 +204,50 @@ class LevelMeter:
     A received track simply stops delivering when its sender goes quiet or
     away, so a level that only changed on new samples would stay up for ever:
     :meth:`level` counts only samples heard within ``window`` seconds.
+
+    Integer arithmetic throughout: each chunk's sum of squares is one
+    ``int64`` dot product (no float copy of the samples), and running totals
+    make :meth:`level` cost the same however many chunks are kept.
     """
 
     def __init__(self, window: float = 0.1, clock: object = time.monotonic) -> None:
         self._window = window
         self._clock = clock
         self._lock = threading.Lock()
-        self._chunks: list[tuple[float, float, int]] = []  # (time, sum of squares, count)
+        self._chunks: deque[tuple[float, int, int]] = deque()  # (time, sum of squares, count)
+        self._energy = 0  # sums over the kept chunks
+        self._count = 0
 
     def push(self, samples: Pcm, now: float | None = None) -> None:
-        data = np.asarray(samples, dtype=np.float64).reshape(-1)
+        data = np.asarray(samples).reshape(-1)
         if data.size == 0:
             return
+        if data.dtype != np.int64:
+            data = data.astype(np.int64)  # 960 squares of int16 overflow nothing in int64
         t = self._now() if now is None else now
-        energy = float(np.dot(data, data)) / (32768.0 * 32768.0)
+        energy, count = int(np.dot(data, data)), int(data.size)
         with self._lock:
-            self._chunks.append((t, energy, int(data.size)))
+            self._chunks.append((t, energy, count))
+            self._energy += energy
+            self._count += count
             self._trim(t)
 
     def level(self, now: float | None = None) -> float:
         t = self._now() if now is None else now
         with self._lock:
             self._trim(t)
-            count = sum(c for _, _, c in self._chunks)
-            if not count:
-                return 0.0
-            energy = sum(e for _, e, _ in self._chunks)
-        return min(1.0, (energy / count) ** 0.5)
+            energy, count = self._energy, self._count
+        if not count:
+            return 0.0
+        return min(1.0, (energy / count) ** 0.5 / FULL_SCALE)
 
     def _trim(self, now: float) -> None:
         cutoff = now - self._window
-        while self._chunks and self._chunks[0][0] < cutoff:
-            self._chunks.pop(0)
+        chunks = self._chunks
+        while chunks and chunks[0][0] < cutoff:
+            _, energy, count = chunks.popleft()
+            self._energy -= energy
+            self._count -= count
 
     def _now(self) -> float:
         clock = self._clock

@@ -32,7 +32,13 @@ from conference_gui.domain.call import (
     is_offerer,
     parse_signal,
 )
-from conference_gui.media.exchange import FrameSlot, PcmRing, ToneSource, VideoImage
+from conference_gui.media.exchange import (
+    FrameSlot,
+    LevelMeter,
+    PcmRing,
+    ToneSource,
+    VideoImage,
+)
 from conference_gui.media.jitter import MarkerJitterBuffer, use_marker_buffer
 from conference_gui.media.receive import (
     MonoConverter,
@@ -231,6 +237,20 @@ def test_each_sent_picture_is_its_own_frame_though_the_copy_buffer_is_kept() -> 
                           frame_from_image(VideoImage(second, 0.0), 180).to_ndarray())
     bigger = frame_from_image(VideoImage(np.zeros((480, 640, 4), np.uint8), 0.0), 0, scratch)
     assert (bigger.width, bigger.height) == (640, 480)  # a new size: a new kept frame
+
+
+def test_a_level_is_the_rms_of_the_last_window_of_sound() -> None:
+    meter = LevelMeter(window=0.1)
+    assert meter.level(0.0) == 0.0
+    meter.push(np.full(960, -32768, dtype=np.int16), 0.0)  # full scale, no overflow
+    assert meter.level(0.0) == 1.0
+    meter.push(np.zeros(960, dtype=np.int16), 0.05)  # half the window silent
+    assert abs(meter.level(0.05) - 0.5**0.5) < 1e-9
+    assert meter.level(0.12) == 0.0  # the loud chunk is out of the window, silence stays
+    assert meter.level(0.2) == 0.0  # nothing heard for a window: nothing at all
+    tone = (np.sin(np.arange(960) / 10) * 0.3 * 32767).astype(np.int16)
+    meter.push(tone, 1.0)
+    assert abs(meter.level(1.0) - 0.3 / 2**0.5) < 0.002
 
 
 def test_the_mix_sums_and_clips_and_waits_for_a_peer_to_fill() -> None:

@@ -5,7 +5,10 @@ picture that arrived while the screen was busy is simply never shown) and the
 overlays people expect: name, crossed-out microphone, raised hand, a level
 meter and a speaking outline. Pictures of others arrive already scaled to the
 tile's size by the call engine (the tile tells it its size through the
-slot); painting wraps the pixels in a QImage without copying them.
+slot); painting wraps the pixels in a QImage without copying them and draws
+it 1:1. Your own camera arrives at capture size: it is scaled and mirrored
+once per picture (a bilinear QPainter pass, ~0.3 ms for 640×480 → 532×399),
+not on every paint. A level change repaints only the meter's few pixels.
 """
 
 from __future__ import annotations
@@ -14,7 +17,17 @@ import functools
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import Property, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    Property,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    QSizeF,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -28,6 +41,7 @@ from PySide6.QtGui import (
     QPen,
     QResizeEvent,
     QShowEvent,
+    QTransform,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -79,8 +93,11 @@ class VideoTile(QWidget):
         self._speaking = False
         self._quality = ""
         self._aspect = 0.0  # width / height of the last picture (0: none yet)
-        #: the last picture scaled to the tile: ((seq, w, h), image)
+        #: the last picture scaled (and mirrored) to the tile: ((seq, w, h), image)
         self._scaled: tuple[tuple[int, int, int], QImage] | None = None
+        #: where the level meter was last painted (a level change repaints only that)
+        self._meter_area: QRect | None = None
+        self._corner_path: tuple[QRectF, QPainterPath] | None = None
         self._reaction = ""
         self._reaction_timer = QTimer(self)
         self._reaction_timer.setSingleShot(True)
@@ -144,10 +161,19 @@ class VideoTile(QWidget):
         changed_speaking = speaking != self._speaking
         if abs(level - self._level) < 0.005 and not changed_speaking:
             return
+        lit_before = self._lit()
         self._level, self._speaking = level, speaking
         if changed_speaking:
             self._describe()
-        self.update()
+            self.update()  # the outline goes round the whole tile
+        elif self._lit() != lit_before:
+            # Only the meter's bars look different: repaint their few pixels, not
+            # the picture (this comes ten times a second, between pictures).
+            area = self._meter_area
+            if area is None:  # not painted since placed: the next paint places it
+                self.update()
+            else:
+                self.update(area)
 
     def set_quality(self, quality: str, details: str) -> None:
         if (quality, details) != (self._quality, self.toolTip()):
@@ -208,6 +234,7 @@ class VideoTile(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self._meter_area = None  # placed again by the next (full) paint
         self._tell_size()
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -238,6 +265,8 @@ class VideoTile(QWidget):
                     pixels.data, picture.width, picture.height, pixels.strides[0],
                     QImage.Format.Format_RGB32,
                 )
+                if self._remote:  # made at our size in device pixels
+                    self._image.setDevicePixelRatio(self.devicePixelRatioF())
                 self._frames += 1
                 aspect = picture.width / picture.height
                 if abs(aspect - self._aspect) > 0.01:
@@ -249,18 +278,16 @@ class VideoTile(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect())
-        clip = QPainterPath()
-        clip.addRoundedRect(rect, RADIUS, RADIUS)
-        p.fillRect(rect, STAGE)
-        p.fillPath(clip, BACKGROUND)
-        p.setClipPath(clip)
         t = self._tile
         image = self._take_picture() if t.camera_on else None
         if image is not None:
             self._paint_picture(p, image, rect)
         else:
+            p.fillRect(rect, BACKGROUND)
             self._paint_initials(p, rect)
-        p.setClipping(False)
+        # Rounded corners: the stage's colour over what lies outside them. (Clipping
+        # the picture to a rounded path instead costs 0.2 ms a paint: 8x the blit.)
+        p.fillPath(self._corners(rect), STAGE)
         self._paint_overlays(p, rect)
         if self._speaking:
             p.setPen(QPen(SPEAKING, 3))
@@ -272,30 +299,46 @@ class VideoTile(QWidget):
         """A camera fills the tile (edges cropped); a screen is shown whole (its text
         must stay readable)."""
         fit = min if self._tile.source == SCREEN else max
-        scale = fit(rect.width() / image.width(), rect.height() / image.height())
-        w, h = image.width() * scale, image.height() * scale
+        dpr = image.devicePixelRatio()
+        iw, ih = image.width() / dpr, image.height() / dpr  # in the tile's units
+        scale = fit(rect.width() / iw, rect.height() / ih)
+        w, h = iw * scale, ih * scale
         target = QRectF(rect.x() + (rect.width() - w) / 2, rect.y() + (rect.height() - h) / 2,
                         w, h)
-        if abs(scale - 1.0) <= 0.05:  # within 5 %: not worth a smooth pass
-            p.drawImage(target, self._mirrored(image))
+        mirror = self._mirrors()
+        if abs(scale - 1.0) <= 0.05 and not mirror:  # within 5 %: not worth a smooth pass
+            if not target.contains(rect):  # a screen, shown whole: bars beside it
+                p.fillRect(rect, BACKGROUND)
+            p.drawImage(target, image)
             return
         # Your own camera arrives at capture size: scale (and mirror) it once per
-        # picture, not on every repaint (the level meter repaints ten times a second).
-        size = target.size().toSize()
+        # picture, at the screen's pixels, not on every repaint.
+        out_dpr = self.devicePixelRatioF()
+        size = QSize(max(1, round(w * out_dpr)), max(1, round(h * out_dpr)))
         key = (self._shown_seq, size.width(), size.height())
         if self._scaled is None or self._scaled[0] != key:
-            scaled = self._mirrored(image).scaled(
-                size, Qt.AspectRatioMode.IgnoreAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
-            )
+            scaled = scaled_copy(image, size, mirror=mirror)
+            scaled.setDevicePixelRatio(out_dpr)
             self._scaled = (key, scaled)
-        p.drawImage(target.topLeft(), self._scaled[1])
+        top_left = QPointF(round(target.x() * out_dpr) / out_dpr,
+                           round(target.y() * out_dpr) / out_dpr)
+        if not QRectF(top_left, QSizeF(size) / out_dpr).contains(rect):
+            p.fillRect(rect, BACKGROUND)
+        p.drawImage(top_left, self._scaled[1])
 
-    def _mirrored(self, image: QImage) -> QImage:
-        """Your own camera as in a mirror, as people expect (others see it unmirrored)."""
-        if self._tile.is_self and self._tile.source != SCREEN:
-            return image.flipped(Qt.Orientation.Horizontal)
-        return image
+    def _corners(self, rect: QRectF) -> QPainterPath:
+        """The tile's rectangle less its rounded one (kept while the size stays)."""
+        if self._corner_path is None or self._corner_path[0] != rect:
+            outside = QPainterPath()
+            outside.addRect(rect)
+            rounded = QPainterPath()
+            rounded.addRoundedRect(rect, RADIUS, RADIUS)
+            self._corner_path = (QRectF(rect), outside.subtracted(rounded))
+        return self._corner_path[1]
+
+    def _mirrors(self) -> bool:
+        """Your own camera shows as in a mirror, as people expect (others see it unmirrored)."""
+        return self._tile.is_self and self._tile.source != SCREEN
 
     def _paint_initials(self, p: QPainter, rect: QRectF) -> None:
         d = min(rect.width(), rect.height()) * 0.42
@@ -332,6 +375,7 @@ class VideoTile(QWidget):
         if show_mic:
             icon_rect = QRectF(x, pill.center().y() - icon_px / 2, icon_px, icon_px).toRect()
             if t.mic_on:
+                self._meter_area = icon_rect.adjusted(-1, -1, 1, 1)  # + antialiasing
                 self._paint_meter(p, QRectF(icon_rect))
             else:
                 icon("mic-off", white_icons()).paint(p, icon_rect)
@@ -366,14 +410,41 @@ class VideoTile(QWidget):
             p.setBrush(colour)
             p.drawEllipse(dot)
 
+    def _lit(self) -> int:
+        """How many of the meter's three bars the level lights."""
+        return min(3, int(self._level * 20 + 0.5)) if self._level > 0.01 else 0
+
     def _paint_meter(self, p: QPainter, area: QRectF) -> None:
         """Three bars that rise with the level (microphone on)."""
         bars = 3
         gap = area.width() / (bars * 3)
         bar_w = (area.width() - gap * (bars - 1)) / bars
-        lit = min(bars, int(self._level * 20 + 0.5)) if self._level > 0.01 else 0
+        lit = self._lit()
         for i in range(bars):
             h = area.height() * (0.35 + 0.3 * i)
             bar = QRectF(area.left() + i * (bar_w + gap), area.bottom() - h, bar_w, h)
             p.setBrush(SPEAKING if i < lit else QColor(255, 255, 255, 90))
             p.drawRoundedRect(bar, bar_w / 2, bar_w / 2)
+
+
+def scaled_copy(image: QImage, size: QSize, *, mirror: bool) -> QImage:
+    """``image`` scaled to ``size`` (and mirrored left to right), smoothly.
+
+    Down to half size and up, one bilinear QPainter pass (~0.3 ms for 640×480
+    → 532×399, against ~1.2 ms for ``QImage.scaled`` smooth, which averages
+    every source pixel, plus a mirrored copy). Below half size bilinear
+    sampling would skip pixels and shimmer, so the averaging scaler is used
+    there (on a picture that small it costs little).
+    """
+    if size.width() * 2 < image.width() or size.height() * 2 < image.height():
+        small = image.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation)
+        return small.flipped(Qt.Orientation.Horizontal) if mirror else small
+    out = QImage(size, QImage.Format.Format_RGB32)
+    p = QPainter(out)
+    p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    if mirror:
+        p.setTransform(QTransform(-1, 0, 0, 1, size.width(), 0))
+    p.drawImage(QRectF(0, 0, size.width(), size.height()), image)
+    p.end()
+    return out

@@ -1,0 +1,118 @@
+"""A call tile: what it paints, and how little it repaints (issue 11: CPU of a call)."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from PySide6.QtCore import QEvent, QObject, QRect
+from PySide6.QtGui import QImage, QPaintEvent
+from pytestqt.qtbot import QtBot
+
+from conference_gui.domain.stage import CAMERA, Tile
+from conference_gui.media.exchange import FrameSlot, VideoImage
+from conference_gui.ui.video_tile import VideoTile
+
+W, H = 532, 299  # a tile of a two-person call in a 1280x720 window
+
+
+class PaintLog(QObject):
+    """Notes the rectangle of every paint event the tile gets."""
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self.rects: list[QRect] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if isinstance(event, QPaintEvent):
+            self.rects.append(event.rect())
+        return False
+
+
+def _tile(qtbot: QtBot, *, is_self: bool, remote: bool) -> tuple[VideoTile, FrameSlot]:
+    slot = FrameSlot()
+    tile = VideoTile(Tile("me" if is_self else "bob", CAMERA, "Bob Li", is_self, True, True,
+                          False), slot, remote=remote)
+    qtbot.addWidget(tile)
+    tile.resize(W, H)
+    tile.show()
+    qtbot.waitExposed(tile)
+    return tile, slot
+
+
+def _pixels(image: QImage) -> npt.NDArray[np.int16]:
+    """The image as (h, w, 3) BGR, signed so differences do not wrap."""
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    rows = np.frombuffer(image.constBits(), dtype=np.uint8).reshape(
+        image.height(), image.bytesPerLine()
+    )
+    return rows[:, : image.width() * 4].reshape(image.height(), image.width(), 4)[..., :3].astype(
+        np.int16
+    )
+
+
+def _picture(width: int, height: int) -> npt.NDArray[np.uint8]:
+    """A BGRA picture that is red on its left half and blue on its right, a gradient down."""
+    px = np.zeros((height, width, 4), dtype=np.uint8)
+    px[:, : width // 2, 2] = 220  # red
+    px[:, width // 2 :, 0] = 220  # blue
+    px[..., 1] = np.linspace(0, 200, height, dtype=np.uint8)[:, None]
+    px[..., 3] = 255
+    return px
+
+
+def test_a_remote_tile_shows_the_remote_picture_at_the_tiles_size(qtbot: QtBot) -> None:
+    """Bob's picture arrives at the size Bob's tile asked for and is drawn 1:1, cropped
+    at the top and bottom to fill the tile (nothing rescales it on the GUI thread)."""
+    tile, slot = _tile(qtbot, is_self=False, remote=True)
+    slot.put(VideoImage(_picture(640, 480), 0.0))  # the first: its shape tells the aspect
+    tile.grab()
+    assert slot.wanted_size == (W, round(W * 480 / 640))  # the box a 4:3 camera must cover
+    sent = _picture(*slot.wanted_size)
+    slot.put(VideoImage(sent, 0.0))
+    tile.grab()
+    shown = _pixels(tile.grab().toImage())
+    crop = (sent.shape[0] - H) // 2
+    expected = sent[crop : crop + H, :, :3].astype(np.int16)
+    inside = (slice(20, H - 60), slice(20, W - 20))  # away from the corners and the name
+    assert np.abs(shown[inside] - expected[inside]).max() <= 2
+    assert tile.property("framesRendered") == 2
+
+
+def test_your_own_camera_is_mirrored_and_scaled_once_per_picture(qtbot: QtBot) -> None:
+    tile, slot = _tile(qtbot, is_self=True, remote=False)
+    assert slot.wanted_size is None  # your camera is sent at full size: scaled here
+    slot.put(VideoImage(_picture(640, 480), 0.0))
+    tile.grab()
+    shown = _pixels(tile.grab().toImage())
+    left, right = shown[H // 2, 60], shown[H // 2, W - 60]
+    assert left[0] > 150 and left[2] < 60  # blue on the left: as in a mirror
+    assert right[2] > 150 and right[0] < 60
+    scaled = tile._scaled
+    tile.set_level(0.2, False)  # repaints between pictures use the same scaled copy
+    tile.grab()
+    assert tile._scaled is scaled
+
+
+def test_a_level_change_repaints_only_the_meter(qtbot: QtBot) -> None:
+    tile, slot = _tile(qtbot, is_self=False, remote=True)
+    slot.put(VideoImage(_picture(640, 480), 0.0))
+    tile.grab()
+    log = PaintLog(tile)
+    tile.installEventFilter(log)
+    qtbot.wait(50)  # the window's first paints
+    log.rects.clear()
+
+    tile.set_level(0.12, False)  # lights two bars
+    qtbot.waitUntil(lambda: bool(log.rects), timeout=1000)
+    (painted,) = log.rects
+    assert painted.width() * painted.height() < W * H / 100  # the meter's few pixels
+    assert tile.property("audioLevel") == 0.12
+
+    log.rects.clear()
+    tile.set_level(0.11, False)  # the same two bars: nothing looks different
+    qtbot.wait(30)
+    assert log.rects == [] and tile.property("audioLevel") == 0.11
+
+    tile.set_level(0.11, True)  # speaking: the outline goes round the whole tile
+    qtbot.waitUntil(lambda: bool(log.rects), timeout=1000)
+    assert log.rects[-1] == tile.rect()

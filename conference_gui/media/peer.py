@@ -56,12 +56,16 @@ MAX_REMOTE_CANDIDATES = 64
 
 
 def _codec_preferences(kind: str) -> list[RTCRtpCodecCapability]:
-    """VP8 (and its RTX) before anything else: aiortc's H.264 costs ~3× the CPU."""
+    """Video is VP8 (with its RTX) only.
+
+    Every WebRTC endpoint has VP8 (RFC 7742) and Janus rooms are made VP8;
+    aiortc's H.264 costs ~3× the CPU, and without it the bundle needs no x264,
+    the last GPL library it carried (docs/PACKAGING.md). An endpoint that can
+    only do H.264 gets a failed negotiation, logged, instead of a picture."""
     codecs = list(RTCRtpSender.getCapabilities(kind).codecs)
     if kind != "video":
         return codecs
-    first = [c for c in codecs if c.mimeType.lower() in ("video/vp8", "video/rtx")]
-    return first + [c for c in codecs if c not in first]
+    return [c for c in codecs if c.mimeType.lower() in ("video/vp8", "video/rtx")]
 
 
 class PeerLink:

@@ -54,6 +54,19 @@ def _first_video_codec(sdp: str) -> str:
     return ""
 
 
+def _video_codecs(sdp: str) -> set[str]:
+    """Codec names in every video section (rtpmap lines)."""
+    names: set[str] = set()
+    for block in sdp.split("m=video")[1:]:
+        block = block.split("m=", 1)[0]
+        names |= {
+            line.split(" ", 1)[1].split("/", 1)[0]
+            for line in block.split("\r\n")
+            if line.startswith("a=rtpmap:")
+        }
+    return names
+
+
 def test_a_browser_like_peer_that_trickles_candidates_before_its_answer(
     people: People, raw_peers: RawPeers, board: Switchboard
 ) -> None:
@@ -68,6 +81,8 @@ def test_a_browser_like_peer_that_trickles_candidates_before_its_answer(
         ("audio", "sendrecv"), ("video", "sendrecv"), ("video", "sendrecv")
     ]
     assert _first_video_codec(offer["sdp"]) == "VP8"
+    # VP8 only: no H.264, so the bundle needs no x264 (docs/PACKAGING.md)
+    assert _video_codecs(offer["sdp"]) == {"VP8", "rtx"}
     assert "a=group:BUNDLE 0 1 2" in offer["sdp"]
     assert "127.0.0.1" in offer["sdp"]  # the loopback candidate (media/ice.py)
 
@@ -120,6 +135,8 @@ def test_ann_answers_a_browser_like_offer_with_three_sendrecv_sections(
                                         "sdpMLineIndex": None}})
     answer = able.wait_message("answer")
     assert answer["id"] == "browser-1"
+    assert "H264" in _video_codecs(sdp)  # able offers H.264 too; Ann takes VP8 only
+    assert _video_codecs(answer["sdp"]) == {"VP8", "rtx"}
     assert _sections(answer["sdp"]) == [
         ("audio", "sendrecv"), ("video", "sendrecv"), ("video", "sendrecv")
     ]

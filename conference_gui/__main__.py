@@ -1,5 +1,5 @@
 import sys
 
-from conference_gui.app import main
+from conference_gui.launch import main
 
 sys.exit(main())

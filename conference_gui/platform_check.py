@@ -1,10 +1,15 @@
-"""Before Qt starts: can its display plugin load here? If not, say what to install.
+"""Before Qt starts: can its display plugin and Qt Multimedia load here? If not,
+say what to install.
 
 On a minimal Linux desktop Qt's X11 plugin (``libqxcb.so``) needs a dozen
 small system libraries; when one is missing Qt prints a misleading message
 (it blames ``libxcb-cursor0`` whatever is missing) and aborts. We look at the
 plugin's dependencies with ``ldd`` first and name every missing library and
-the one command that installs them, then exit cleanly.
+the one command that installs them, then exit cleanly. Qt Multimedia links
+PulseAudio's client library, which comes from the system (it must match the
+sound server, PulseAudio or PipeWire; the PySide6 wheel and the bundle both
+rely on it): without it importing Qt Multimedia fails with a bare
+ImportError, so ``conference_gui.launch`` checks it before importing the app.
 
 No Qt import here: this runs before the ``QApplication`` exists.
 """
@@ -50,19 +55,22 @@ PACKAGES: dict[str, tuple[str, str]] = {
     "libdbus-1.so": ("libdbus-1-3", "dbus-libs"),
     "libglib-2.0.so": ("libglib2.0-0", "glib2"),
     "libgthread-2.0.so": ("libglib2.0-0", "glib2"),
+    "libpulse.so": ("libpulse0", "pulseaudio-libs"),
 }
 
 #: Every library the app needs on a Linux desktop, for the README's one line.
-DEBIAN_ALL = sorted({deb for deb, _ in PACKAGES.values()} | {"libpulse0"})
-FEDORA_ALL = sorted({fed for _, fed in PACKAGES.values()} | {"pulseaudio-libs"})
+DEBIAN_ALL = sorted({deb for deb, _ in PACKAGES.values()})
+FEDORA_ALL = sorted({fed for _, fed in PACKAGES.values()})
 
 
 @dataclass(frozen=True, slots=True)
 class Missing:
-    """Libraries the display plugin needs and cannot find."""
+    """Libraries a part of Qt needs and cannot find."""
 
     plugin: Path
     sonames: tuple[str, ...]
+    needed_by: str = "Qt's X11 display plugin"
+    cannot: str = "open a window"
 
     def packages(self) -> tuple[list[str], list[str]]:
         deb: list[str] = []
@@ -80,7 +88,7 @@ class Missing:
     def message(self) -> str:
         deb, fed = self.packages()
         return (
-            "conference-gui cannot open a window: Qt's X11 display plugin needs system "
+            f"conference-gui cannot {self.cannot}: {self.needed_by} needs system "
             f"libraries that are missing: {', '.join(self.sonames)}.\n"
             f"  Debian/Ubuntu: sudo apt install {' '.join(deb)}\n"
             f"  Fedora:        sudo dnf install {' '.join(fed)}\n"
@@ -99,6 +107,13 @@ def wants_xcb(env: Mapping[str, str]) -> bool:
     return not env.get("WAYLAND_DISPLAY")
 
 
+def _pyside_folders() -> list[Path]:
+    spec = importlib.util.find_spec("PySide6")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    return [Path(base) for base in spec.submodule_search_locations]
+
+
 def xcb_plugins(env: Mapping[str, str]) -> list[Path]:
     """The X11 plugin files Qt would try, in its order: QT_PLUGIN_PATH, then PySide6's."""
     found = []
@@ -106,12 +121,10 @@ def xcb_plugins(env: Mapping[str, str]) -> list[Path]:
         candidate = Path(folder) / "platforms" / "libqxcb.so"
         if candidate.is_file():
             found.append(candidate)
-    spec = importlib.util.find_spec("PySide6")
-    if spec is not None and spec.submodule_search_locations:
-        for base in spec.submodule_search_locations:
-            candidate = Path(base) / "Qt" / "plugins" / "platforms" / "libqxcb.so"
-            if candidate.is_file():
-                found.append(candidate)
+    for base in _pyside_folders():
+        candidate = base / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+        if candidate.is_file():
+            found.append(candidate)
     return found
 
 
@@ -141,3 +154,24 @@ def check_display(env: Mapping[str, str] | None = None) -> Missing | None:
         return None
     missing = missing_libraries(plugins[0], env)
     return Missing(plugins[0], missing) if missing else None
+
+
+def check_sound(
+    env: Mapping[str, str] | None = None, pyside: list[Path] | None = None
+) -> Missing | None:
+    """What Qt Multimedia's library misses here (PulseAudio's client), or None (also
+    off Linux, and where PySide6's libraries are not where the wheel puts them).
+    ``pyside``: the PySide6 package folders to look in (default: the imported one's)."""
+    env = os.environ if env is None else env
+    if not sys.platform.startswith("linux"):
+        return None
+    for base in _pyside_folders() if pyside is None else pyside:
+        library = base / "Qt" / "lib" / "libQt6Multimedia.so.6"
+        if library.is_file():
+            missing = missing_libraries(library, env)
+            if missing:
+                return Missing(
+                    library, missing, "Qt Multimedia (microphone, speaker, camera)", "start"
+                )
+            return None
+    return None

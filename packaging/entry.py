@@ -2,7 +2,7 @@
 
 import sys
 
-from conference_gui.app import main
+from conference_gui.launch import main
 
 if __name__ == "__main__":
     sys.exit(main())

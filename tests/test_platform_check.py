@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conference_gui.platform_check import check_display, wants_xcb
+from conference_gui.platform_check import check_display, check_sound, wants_xcb
 
 
 def plugin_needing_missing_libraries(folder: Path) -> Path:
@@ -72,3 +72,31 @@ def test_the_installed_plugin_loads_here_and_other_platforms_are_not_checked() -
     assert not wants_xcb({"QT_QPA_PLATFORM": "offscreen"})
     assert not wants_xcb({"WAYLAND_DISPLAY": "wayland-0"})
     assert wants_xcb({"QT_QPA_PLATFORM": "xcb", "WAYLAND_DISPLAY": "wayland-0"})
+
+
+def test_a_system_without_pulseaudio_s_client_is_told_which_package_to_install(
+    tmp_path: Path,
+) -> None:
+    """Qt Multimedia links libpulse, which the bundle leaves to the system: Ann's minimal
+    system lacks it; instead of an ImportError she reads the package's name."""
+    gcc = shutil.which("gcc") or shutil.which("cc")
+    if gcc is None:
+        pytest.fail("this test builds a small shared object and needs gcc (Debian: gcc)")
+    (tmp_path / "stub.c").write_text("int stub(void) { return 0; }\n")
+    pulse = tmp_path / "libpulse.so.99"
+    subprocess.run([gcc, "-shared", "-fPIC", "-Wl,-soname,libpulse.so.99", "-o", str(pulse),
+                    str(tmp_path / "stub.c")], check=True)
+    lib = tmp_path / "PySide6" / "Qt" / "lib"
+    lib.mkdir(parents=True)
+    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(lib / "libQt6Multimedia.so.6"),
+                    str(tmp_path / "stub.c"), "-Wl,--no-as-needed", f"-L{tmp_path}",
+                    "-l:libpulse.so.99"], check=True)
+    pulse.unlink()
+    env = {"PATH": os.environ.get("PATH", "")}
+    missing = check_sound(env, [tmp_path / "PySide6"])
+    assert missing is not None and missing.sonames == ("libpulse.so.99",)
+    message = missing.message()
+    assert message.startswith("conference-gui cannot start: Qt Multimedia")
+    assert "sudo apt install libpulse0" in message
+    assert "sudo dnf install pulseaudio-libs" in message
+    assert check_sound(env) is None  # this machine has it (CI installs PulseAudio)

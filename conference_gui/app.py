@@ -364,6 +364,7 @@ async def _self_check(window: MainWindow, timeout: float = 30.0) -> int:
         await asyncio.sleep(0.02)
     call = await self_check.call_check(timeout=max(5.0, deadline - loop.time()))
     backends, failures = self_check.media_backends()
+    failures += self_check.text_services()
     await window.shutdown()
     window.close()
     if not call.ok or failures:
@@ -372,7 +373,7 @@ async def _self_check(window: MainWindow, timeout: float = 30.0) -> int:
         return 1
     print(
         f"self-check ok: connected to {window.meeting.server_url}; {call.describe()}; "
-        f"media back end: {', '.join(backends)}"
+        f"media back end: {', '.join(backends)}; text: collation, encodings, case"
     )
     if window.meeting.invite is not None:
         print(f"invite: {window.meeting.invite}")

@@ -179,3 +179,20 @@ def media_backends() -> tuple[list[str], list[str]]:
     if not loaded and not failures:
         failures.append(f"no Qt Multimedia plugin in {folder.path()}")
     return loaded, failures
+
+
+def text_services() -> list[str]:
+    """What Qt asks of ICU works (the bundle carries ICU's data trimmed: packaging/icu_data.py):
+    a locale's collation (Swedish sorts Ö after Z), a legacy encoding, a locale's case
+    mapping. Returns failures."""
+    from PySide6.QtCore import QCollator, QLocale, QStringDecoder
+
+    failures = []
+    swedish = QCollator(QLocale("sv_SE"))
+    if swedish.compare("Öl", "Zebra") <= 0:
+        failures.append("ICU collation: Swedish does not sort Ö after Z")
+    if not QStringDecoder("Shift_JIS").isValid():
+        failures.append("ICU converters: no Shift_JIS")
+    if QLocale("tr_TR").toUpper("i") != "\u0130":
+        failures.append("ICU case mapping: Turkish i does not become İ")
+    return failures

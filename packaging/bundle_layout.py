@@ -128,6 +128,9 @@ EXCLUDED_MODULES: tuple[str, ...] = (
     "pydoc",
     "doctest",
     "lib2to3",
+    # The server's faster event loop: the embedded server is one meeting on
+    # this machine; asyncio's loop is plenty (1.5 MB).
+    "uvloop",
     "pytest",
     "_pytest",
     "pytestqt",
@@ -180,6 +183,110 @@ EXCLUDED_QT_FILES: tuple[str, ...] = (
     "PySide6/Qt/plugins/wayland-graphics-integration-client/libshm-emulation-server.so",
     "PySide6/Qt/plugins/wayland-graphics-integration-client/libvulkan-server.so",
 )
+
+# Libraries the bundle must link but the app never calls, replaced by stubs
+# (packaging/stubs.py): (file name pattern, why nothing calls it). A stub
+# defines what the rest of the bundle imports from the original; its functions
+# abort with "<symbol> (<library>) is not in this bundle", except STUB_BODIES.
+# What only the original needed (GnuTLS's Nettle and GMP, OpenBLAS's gfortran,
+# Qt Quick's Qml libraries) leaves the bundle with it. docs/PACKAGING.md,
+# "Stubbed libraries", has the sizes.
+STUBBED_LIBRARIES: tuple[tuple[str, str], ...] = (
+    # Codec libraries PyAV's libavcodec links. The call codes VP8 and Opus
+    # (libvpx, libopus: kept) and decodes H.264 with FFmpeg's own decoder; the app
+    # offers no H.264 to send (media/peer.py), so x264 is not needed either, and
+    # with x264 and x265 gone the bundle carries no GPL code.
+    ("libx264-*.so*", "H.264 encoder: the app sends VP8 only"),
+    ("libx265-*.so*", "HEVC encoder"),
+    ("libSvtAv1Enc-*.so*", "AV1 encoder"),
+    ("libdav1d-*.so*", "AV1 decoder"),
+    ("libmp3lame-*.so*", "MP3 encoder (PyAV's copy; libsndfile's system one stays)"),
+    ("libopencore-amr*-*.so*", "AMR speech codecs"),
+    ("libwebp-*.so*", "WebP encoder (Qt's WebP image plugin has its own)"),
+    ("libwebpmux-*.so*", "animated WebP"),
+    ("libvpl-*.so*", "Intel's hardware codec dispatcher"),
+    ("libgnutls-*.so*", "FFmpeg's https:// and tls:// inputs; PyAV opens no URL"),
+    # numpy's OpenBLAS: the app's numpy work is element-wise; BLAS only runs for
+    # numpy's import-time sanity check and dot products (STUB_BODIES).
+    ("libscipy_openblas*.so", "BLAS/LAPACK: no matrix algebra in the app"),
+    # Qt's FFmpeg multimedia plugin links Qt Quick for one qobject_cast (is this
+    # window a QQuickWindow? With a stub's zeroed meta-object: never) and
+    # QQuickWindow::grabWindow, which only such a window reaches. It also links
+    # Qt Qml without using a symbol of it.
+    ("libQt6Quick.so.6", "Qt Quick: the window is Qt Widgets"),
+    ("libQt6Qml.so.6", "Qt Qml: linked, never called"),
+    # QtNetwork's HTTP Negotiate (Kerberos) authentication; the app's HTTP is
+    # requests and aiohttp, and QtNetwork is only here for QtMultimedia's binding.
+    ("libgssapi_krb5.so.2", "Kerberos for QtNetwork's HTTP Negotiate auth"),
+    # PyAV's capture devices (v4l2, ALSA, X11 grab): the app's devices are Qt
+    # Multimedia's. PyAV's import asks for the library's version and build
+    # strings and registers its devices (STUB_BODIES); ALSA, libxcb and libdrm's
+    # copies in av.libs go with it.
+    ("libavdevice-*.so*", "PyAV's capture devices: the app's are Qt Multimedia's"),
+    # PyAV's containers and protocols (av.open): the call's media never touch a file
+    # or URL, only codec contexts. (Qt's own FFmpeg, libavformat.so.61, stays.)
+    ("libavformat-*.so*", "PyAV's containers and protocols: no av.open in the app"),
+)
+
+# System libraries the bundle must not carry: the system's copy is the right one.
+# PulseAudio's client talks to the running sound server (PulseAudio, or
+# PipeWire's pulse), so it must be that server's version; every Linux desktop
+# with sound has it, and the PySide6 wheel relies on it too. It brings
+# libsndfile and its codecs (FLAC, Vorbis, Opus, mpg123, LAME), libsystemd and
+# libgcrypt: 6 MB. Missing, the app says so (platform_check.check_sound).
+SYSTEM_LIBRARIES: tuple[str, ...] = ("libpulse.so.0", "libpulse-simple.so.0")
+
+_BLAS_DOT = """{t} SYMBOL(long n, const {t} *x, long incx, const {t} *y, long incy) {{
+    double sum = 0;
+    long i;
+    if (n <= 0) return 0;
+    if (incx < 0) x += (n - 1) * -incx;
+    if (incy < 0) y += (n - 1) * -incy;
+    for (i = 0; i < n; i++) sum += (double)x[i * incx] * (double)y[i * incy];
+    return ({t})sum;
+}}"""
+
+# The stubs' functions that must work (or answer "not here") instead of aborting.
+STUB_BODIES: dict[str, str] = {
+    # FFmpeg asks for the x265 API of each bit depth when it first lists codecs
+    # (libx265's init_static_data); NULL means "not built in".
+    "x265_api_get_216": "return 0;",
+    # numpy's import runs ones(2, float32).dot(...) as a sanity check, and
+    # media/exchange.py's level meter takes float64 dot products: plain loops
+    # (numpy's ILP64 OpenBLAS: 64-bit sizes, "64_" suffix).
+    "scipy_cblas_sdot64_": _BLAS_DOT.format(t="float"),
+    "scipy_cblas_ddot64_": _BLAS_DOT.format(t="double"),
+    # PyAV's import: av._core records each library's version, configuration and
+    # licence, and registers libavdevice's devices.
+    "avdevice_version": "return 0;",
+    "avdevice_configuration": 'return (long)"not in this bundle";',
+    "avdevice_license": 'return (long)"not in this bundle";',
+    "avdevice_register_all": "return 0;",
+    # ... and the same of libavformat, whose muxers and demuxers it lists
+    # (av.format's formats_available: an empty list here).
+    "avformat_version": "return 0;",
+    "avformat_configuration": 'return (long)"not in this bundle";',
+    "avformat_license": 'return (long)"not in this bundle";',
+    "avformat_network_init": "return 0;",
+    "av_muxer_iterate": "return 0;",
+    "av_demuxer_iterate": "return 0;",
+}
+
+
+def is_stubbed(dest_name: str) -> bool:
+    """``dest_name`` (a path inside the bundle) is replaced by a stub."""
+    name = PurePosixPath(dest_name).name
+    return any(fnmatch.fnmatch(name, pattern) for pattern, _why in STUBBED_LIBRARIES)
+
+
+def is_system_library(dest_name: str) -> bool:
+    """A library left to the system (``SYSTEM_LIBRARIES``)."""
+    return PurePosixPath(dest_name).name in SYSTEM_LIBRARIES
+
+
+def is_icu_data(dest_name: str) -> bool:
+    """ICU's data library, which the bundle carries trimmed (packaging/icu_data.py)."""
+    return fnmatch.fnmatch(PurePosixPath(dest_name).name, "libicudata.so.*")
 
 
 def read_version(root: Path = ROOT) -> str:
@@ -310,6 +417,46 @@ def prune(
         gone = entry[0] in removed_names or (entry[2] == "SYMLINK" and entry[1] in removed_names)
         (removed if gone else kept).append(entry)
     return kept, removed
+
+
+def orphans(
+    toc: Iterable[TocEntry],
+    replaced: Iterable[str],
+    needed: Callable[[str], Iterable[str]],
+) -> set[str]:
+    """Entries that only the ``replaced`` entries' originals needed.
+
+    A stub needs nothing, so a library reached only through a stubbed original
+    (OpenBLAS's libgfortran) can go. Returns destination names; entries that
+    are not binaries and ``replaced`` themselves are never returned."""
+    entries = list(toc)
+    gone = set(replaced)
+    by_soname = {PurePosixPath(e[0]).name: e for e in entries if e[2] in ("BINARY", "EXTENSION")}
+
+    def deps(entry: TocEntry) -> list[TocEntry]:
+        if entry[0] in gone:
+            return []
+        return [by_soname[n] for n in needed(entry[1]) if n in by_soname]
+
+    def closure(start: Iterable[TocEntry]) -> set[str]:
+        seen: set[str] = set()
+        stack = list(start)
+        while stack:
+            entry = stack.pop()
+            if entry[0] in seen or entry[2] not in ("BINARY", "EXTENSION"):
+                continue
+            seen.add(entry[0])
+            stack.extend(deps(entry))
+        return seen
+
+    originals = [e for e in entries if e[0] in gone]
+    candidates: set[str] = set()
+    for entry in originals:
+        candidates |= closure(by_soname[n] for n in needed(entry[1]) if n in by_soname)
+    candidates -= gone
+    candidates -= {e[0] for e in entries if e[2] == "EXTENSION"}
+    roots = [e for e in entries if e[0] not in candidates]
+    return candidates - closure(roots)
 
 
 # --- stripping -------------------------------------------------------------------

@@ -360,6 +360,21 @@ def is_excluded_qt_file(dest_name: str) -> bool:
 TocEntry = tuple[str, str, str]  # (name in the bundle, source path, typecode)
 
 
+def _reached(
+    start: Iterable[TocEntry], dependencies: Callable[[TocEntry], list[TocEntry]]
+) -> set[str]:
+    """Names of the binaries ``start`` reaches through ``dependencies`` (itself included)."""
+    seen: set[str] = set()
+    stack = list(start)
+    while stack:
+        entry = stack.pop()
+        if entry[0] in seen or entry[2] not in ("BINARY", "EXTENSION"):
+            continue
+        seen.add(entry[0])
+        stack.extend(dependencies(entry))
+    return seen
+
+
 def prune(
     toc: Iterable[TocEntry],
     drop: Callable[[str], bool],
@@ -388,15 +403,7 @@ def prune(
         return deps[entry[0]]
 
     def closure(start: Iterable[TocEntry]) -> set[str]:
-        seen: set[str] = set()
-        stack = list(start)
-        while stack:
-            entry = stack.pop()
-            if entry[0] in seen or entry[2] not in ("BINARY", "EXTENSION"):
-                continue
-            seen.add(entry[0])
-            stack.extend(dependencies(entry))
-        return seen
+        return _reached(start, dependencies)
 
     dropped = [e for e in entries if e[2] != "SYMLINK" and drop(e[0])]
     dropped_names = {e[0] for e in dropped}
@@ -439,15 +446,7 @@ def orphans(
         return [by_soname[n] for n in needed(entry[1]) if n in by_soname]
 
     def closure(start: Iterable[TocEntry]) -> set[str]:
-        seen: set[str] = set()
-        stack = list(start)
-        while stack:
-            entry = stack.pop()
-            if entry[0] in seen or entry[2] not in ("BINARY", "EXTENSION"):
-                continue
-            seen.add(entry[0])
-            stack.extend(deps(entry))
-        return seen
+        return _reached(start, deps)
 
     originals = [e for e in entries if e[0] in gone]
     candidates: set[str] = set()

@@ -180,7 +180,9 @@ def frame_from_image(
         bgra = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format="bgra")
     else:
         bgra = scratch.holding(pixels)
-    frame = bgra.reformat(format="yuv420p")
+    # threads=1: on the loop's own thread. swscale's default (one slice thread per
+    # core) costs more CPU than it saves here, and a kept context would keep them.
+    frame = bgra.reformat(format="yuv420p", threads=1)
     frame.pts = pts
     frame.time_base = VIDEO_TIME_BASE
     return frame

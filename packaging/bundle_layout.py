@@ -251,9 +251,9 @@ STUB_BODIES: dict[str, str] = {
     # FFmpeg asks for the x265 API of each bit depth when it first lists codecs
     # (libx265's init_static_data); NULL means "not built in".
     "x265_api_get_216": "return 0;",
-    # numpy's import runs ones(2, float32).dot(...) as a sanity check, and
-    # media/exchange.py's level meter takes float64 dot products: plain loops
-    # (numpy's ILP64 OpenBLAS: 64-bit sizes, "64_" suffix).
+    # numpy's import runs ones(2, float32).dot(...) as a sanity check; a float
+    # dot product anywhere else (the app's level meter sums int64 today) works
+    # too: plain loops (numpy's ILP64 OpenBLAS: 64-bit sizes, "64_" suffix).
     "scipy_cblas_sdot64_": _BLAS_DOT.format(t="float"),
     "scipy_cblas_ddot64_": _BLAS_DOT.format(t="double"),
     # PyAV's import: av._core records each library's version, configuration and

@@ -101,8 +101,8 @@ def test_a_stubbed_probe_answers_and_any_other_call_aborts_naming_itself(
 
 
 def test_the_blas_stub_computes_the_dot_products_numpy_needs(tmp_path: Path) -> None:
-    """numpy's import checks ones(2, float32).dot(...), and the level meter takes float64
-    dot products: the OpenBLAS stub's two loops give BLAS's answers, strides included."""
+    """numpy's import checks ones(2, float32).dot(...) (and float64 dot products work
+    too): the OpenBLAS stub's two loops give BLAS's answers, strides included."""
     source = "".join(
         f"{t} scipy_cblas_{p}dot64_(long n, const {t} *x, long ix, const {t} *y, long iy)"
         " { return -1; }\n"

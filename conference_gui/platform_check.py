@@ -9,7 +9,7 @@ the one command that installs them, then exit cleanly. Qt Multimedia links
 PulseAudio's client library, which comes from the system (it must match the
 sound server, PulseAudio or PipeWire; the PySide6 wheel and the bundle both
 rely on it): without it importing Qt Multimedia fails with a bare
-ImportError, so ``conference_gui.launch`` checks it before importing the app.
+ImportError, and ``conference_gui.launch`` then asks :func:`check_sound` why.
 
 No Qt import here: this runs before the ``QApplication`` exists.
 """

@@ -152,9 +152,7 @@ class MicrophoneTrack(GatedTrack):
         return frame
 
 
-def frame_from_image(
-    image: VideoImage, pts: int, scratch: BgraScratch | None = None
-) -> av.VideoFrame:
+def frame_from_image(image: VideoImage, pts: int, scratch: BgraScratch) -> av.VideoFrame:
     """A ``yuv420p`` frame for the encoders, from a BGRA picture.
 
     Converted here, once, on the engine loop, rather than by every peer's
@@ -167,7 +165,7 @@ def frame_from_image(
 
     ``scratch`` (one per track, used on one thread only) holds the BGRA frame
     the picture is copied into, so its buffer and its ``SwsContext`` are made
-    once rather than for every picture: ``VideoFrame.from_ndarray`` costs
+    once rather than for every picture: ``VideoFrame.from_ndarray`` would cost
     ~1 ms for 640×480 (a fresh buffer and conversion context each time), a
     copy into the kept frame ~0.07 ms. The ``yuv420p`` result is always a new
     frame: the encoders may still hold the previous one.
@@ -176,10 +174,7 @@ def frame_from_image(
     h, w = pixels.shape[0] & ~1, pixels.shape[1] & ~1
     if (h, w) != pixels.shape[:2]:
         pixels = pixels[:h, :w]
-    if scratch is None:
-        bgra = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format="bgra")
-    else:
-        bgra = scratch.holding(pixels)
+    bgra = scratch.holding(pixels)
     # threads=1: on the loop's own thread. swscale's default (one slice thread per
     # core) costs more CPU than it saves here, and a kept context would keep them.
     frame = bgra.reformat(format="yuv420p", threads=1)

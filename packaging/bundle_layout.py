@@ -190,7 +190,7 @@ EXCLUDED_QT_FILES: tuple[str, ...] = (
 # abort with "<symbol> (<library>) is not in this bundle", except STUB_BODIES.
 # What only the original needed (GnuTLS's Nettle and GMP, OpenBLAS's gfortran,
 # Qt Quick's Qml libraries) leaves the bundle with it. docs/PACKAGING.md,
-# "Stubbed libraries", has the sizes.
+# "Size", has the sizes.
 STUBBED_LIBRARIES: tuple[tuple[str, str], ...] = (
     # Codec libraries PyAV's libavcodec links. The call codes VP8 and Opus
     # (libvpx, libopus: kept) and decodes H.264 with FFmpeg's own decoder; the app

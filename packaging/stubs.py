@@ -11,7 +11,7 @@ stderr and aborts, each data object is zeroed memory of the original's size.
 A few functions are *probes* that a library's user calls to ask whether a
 feature is there (FFmpeg's libx265 wrapper asks ``x265_api_get`` for each bit
 depth when the codec list is first built): they answer 0 ("not available")
-without a word. ``docs/PACKAGING.md`` ("Stubbed libraries") lists the stubs,
+without a word. ``docs/PACKAGING.md`` ("Size") lists the stubs,
 what each saves, and what would abort.
 
 Linux (ELF64, little-endian) only; building a stub needs a C compiler.
@@ -288,15 +288,3 @@ def build_stub(
         raise RuntimeError(f"stub of {library.soname}: {done.stderr.strip()[-2000:]}")
     return exports
 
-
-def users_of(binaries: Mapping[str, Path], skip: Iterable[str]) -> list[DynamicInfo]:
-    """Dynamic info of every binary of the bundle except ``skip`` (bundle names)."""
-    skipped = set(skip)
-    found = []
-    for name, path in binaries.items():
-        if name in skipped:
-            continue
-        info = read_dynamic(path)
-        if info is not None:
-            found.append(info)
-    return found

@@ -39,6 +39,17 @@ async def until(predicate: Callable[[], object], timeout: float = 60.0, what: st
         await asyncio.sleep(0.005)
 
 
+def app_qt_environment() -> None:
+    """Qt set up as the app sets it (``services.qt_environment``), in every process of a
+    bench that paints, the floors' included, so a picture costs the same to draw in
+    each. ``BENCH_QT_POOL=1`` leaves Qt's default (its raster thread pool) everywhere:
+    the A/B of ``bench_call_latency --qt-pool``."""
+    if os.environ.get("BENCH_QT_POOL") != "1":
+        from conference_gui.services.qt_environment import prepare_qt_environment
+
+        prepare_qt_environment()
+
+
 def percentile(values: Sequence[float], p: float) -> float:
     """Nearest-rank percentile (p in 0..100) of ``values``; NaN when empty."""
     if not values:

@@ -21,7 +21,7 @@ import qasync
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from bench._common import PYTHON, ROOT, Member, until
+from bench._common import PYTHON, ROOT, Member, app_qt_environment, until
 from conference_gui.app import create_window
 from conference_gui.services.settings import AppSettings
 from conference_gui.ui.main_window import MainWindow
@@ -33,6 +33,7 @@ class Gui:
     """A QApplication with a qasync loop; opens meeting windows with ``create_window``."""
 
     def __init__(self) -> None:
+        app_qt_environment()  # before the QApplication, as conference-gui's main does
         existing = QApplication.instance()
         self.app = existing if isinstance(existing, QApplication) else QApplication([])
         self.app.setQuitOnLastWindowClosed(False)

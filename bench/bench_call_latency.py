@@ -21,6 +21,10 @@ Each run, in turn (alternating which goes first):
   stamps its camera. Latency: capture → painted (the stamp read from the
   picture the remote tile painted, at the end of its paint).
 
+Every process that paints (the floors draw the same fake-camera picture) runs
+with the app's Qt setting (``services.qt_environment``); ``--qt-pool`` runs
+them all with Qt's default instead.
+
 CPU: each process's CPU seconds per second over the measured span (every
 thread), and the per-thread split. Printed per run, then medians over runs
 with the ratios app / floor.
@@ -29,6 +33,7 @@ with the ratios app / floor.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from typing import Any
@@ -134,7 +139,13 @@ def main() -> None:
         help="also run the app converting camera pictures off the engine loop ('app-off')",
     )  # fmt: skip
     parser.add_argument("--no-floors", action="store_true", help="only the app rows (A/B runs)")
+    parser.add_argument(
+        "--qt-pool", action="store_true",
+        help="every process with Qt's raster thread pool (Qt's default; the app turns it off)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.qt_pool:
+        os.environ["BENCH_QT_POOL"] = "1"  # read by bench._common.app_qt_environment
     only_loopback()
     header("call: capture → painted and CPU, two windows vs a bare aiortc pair (640x480@30 VP8)")
     runners: dict[str, Any] = {"floor": run_floor, "marker": run_marker, "app": run_app}

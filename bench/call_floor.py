@@ -662,7 +662,9 @@ def peer_main(role: str, start: float, end: float, marker: bool) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtGui import QGuiApplication
 
-    from bench._common import report
+    from bench._common import app_qt_environment, report
+
+    app_qt_environment()  # the fake camera's drawing costs what it costs in the app
 
     app = QGuiApplication([])  # fonts for the fake camera's drawing; no event loop runs
     with ice.policy(ice.IcePolicy.loopback_only()):

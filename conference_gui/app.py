@@ -34,6 +34,7 @@ from conference_gui.domain.trust import ServerTrust, parse_fingerprint
 from conference_gui.features import FeatureFactory, default_features, install_features
 from conference_gui.platform_check import check_display
 from conference_gui.services.http_client import ApiClient, ApiError, Credentials
+from conference_gui.services.qt_environment import prepare_qt_environment
 from conference_gui.services.settings import AppSettings
 from conference_gui.session import MediaOptions, MeetingInfo, MeetingSession
 from conference_gui.ui.icons import icon
@@ -387,6 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     existing = QApplication.instance()
     if not isinstance(existing, QApplication):
+        prepare_qt_environment()  # before anything paints
         missing = check_display()
         if missing is not None:  # Qt would abort with a misleading message
             print(missing.message(), file=sys.stderr)

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pytest
 import requests
 
+from conference_gui.services.qt_environment import prepare_qt_environment
 from tests import netns
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+prepare_qt_environment()  # Qt as the app sets it up, before pytest-qt's QApplication
 # Windows in tests get the synthetic camera and tone (SPEC §3): no test machine has
 # a camera, and CI has no sound server. The real-device tests say otherwise.
 os.environ.setdefault("CONFERENCE_GUI_FAKE_MEDIA", "1")

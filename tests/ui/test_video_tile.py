@@ -93,6 +93,25 @@ def test_your_own_camera_is_mirrored_and_scaled_once_per_picture(qtbot: QtBot) -
     assert tile._scaled is scaled
 
 
+def test_your_camera_in_a_wide_tile_shows_its_middle_rows_scaled_only_as_far_as_seen(
+    qtbot: QtBot,
+) -> None:
+    """Ann's 4:3 camera fills her 16:9 tile: its top and bottom eighths are cut off, and
+    only the rows that show are scaled (a quarter less work for every picture)."""
+    tile, slot = _tile(qtbot, is_self=True, remote=False)
+    sent = _picture(640, 480)
+    slot.put(VideoImage(sent, 0.0))
+    shown = _pixels(tile.grab().toImage())
+    assert tile._scaled is not None and tile._scaled[1].size() == tile.size()
+    scale = W / 640  # the picture's width fills the tile's
+    crop = (480 * scale - H) / 2  # rows of the scaled picture above the tile
+    rows = np.arange(20, H - 60)  # away from the corners and the name
+    expected_green = np.interp((rows + 0.5 + crop) / scale - 0.5, np.arange(480),
+                               sent[:, 0, 1].astype(float))
+    assert np.abs(shown[rows, W // 4, 1] - expected_green).max() <= 3
+    assert np.abs(shown[rows, 3 * W // 4, 1] - expected_green).max() <= 3
+
+
 def test_a_level_change_repaints_only_the_meter(qtbot: QtBot) -> None:
     tile, slot = _tile(qtbot, is_self=False, remote=True)
     slot.put(VideoImage(_picture(640, 480), 0.0))

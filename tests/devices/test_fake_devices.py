@@ -79,6 +79,30 @@ def test_the_fake_camera_delivers_640x480_at_30fps_that_moves(qtbot: Any, media:
     assert not np.array_equal(first.pixels, last.pixels)
 
 
+def test_the_fake_camera_wakes_once_per_picture_and_stops_when_told(qtbot: Any) -> None:
+    """A demo call on a laptop: the fake camera costs one wake-up a picture, no more."""
+    from conference_gui.media.exchange import FrameSlot
+
+    class Counted(fake_camera.FakeCamera):
+        ticks = 0
+
+        def _on_tick(self) -> None:
+            Counted.ticks += 1
+            super()._on_tick()
+
+    slot = FrameSlot()
+    camera = Counted(slot, "Ann")
+    camera.start()
+    qtbot.wait(1000)
+    camera.stop()
+    frames, ticks = camera.frames, Counted.ticks
+    assert 26 <= frames <= 33, frames
+    assert ticks <= frames + 3, (ticks, frames)  # a steady 16 ms timer would tick ~60 times
+    assert not camera.running
+    qtbot.wait(100)
+    assert camera.frames == frames and slot.seq == frames  # nothing after stop
+
+
 def test_drawing_and_conversion_run_on_the_device_thread(
     qtbot: Any, media: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:

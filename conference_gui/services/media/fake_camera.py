@@ -76,7 +76,9 @@ class FakeCamera(QObject):
 
     Lives on the device thread (created there by the camera worker). Frames are
     numbered by elapsed time, so a late timer skips a number instead of
-    drifting: the rate stays 30 fps on average whatever the timer does.
+    drifting: the rate stays 30 fps on average whatever the timer does. The
+    timer is set for the next frame's time, each time: one wake-up a picture
+    (a steady 16 ms timer, twice per frame, woke the thread twice as often).
     """
 
     def __init__(self, slot: FrameSlot, name: str, parent: QObject | None = None) -> None:
@@ -85,33 +87,38 @@ class FakeCamera(QObject):
         self._name = name
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.setInterval(1000 // FPS // 2)  # twice per frame: late ticks cost < 17 ms
+        self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_tick)
+        self._running = False
         self._started = 0.0
         self._last = -1
         self.frames = 0
 
     @property
     def running(self) -> bool:
-        return self._timer.isActive()
+        return self._running
 
     def start(self) -> None:
+        self._running = True
         self._started = time.monotonic()
         self._last = -1
         self._on_tick()
-        self._timer.start()
 
     def stop(self) -> None:
+        self._running = False
         self._timer.stop()
 
     def _on_tick(self) -> None:
+        if not self._running:
+            return
         now = time.monotonic()
         elapsed = now - self._started
         number = int(elapsed * FPS)
-        if number == self._last:
-            return
-        self._last = number
-        pixels = qimage_to_bgra(draw_fake_frame(self._name, elapsed, datetime.now()))
-        if pixels is not None:
-            self._slot.put(VideoImage(pixels, now))
-            self.frames += 1
+        if number != self._last:
+            self._last = number
+            pixels = qimage_to_bgra(draw_fake_frame(self._name, elapsed, datetime.now()))
+            if pixels is not None:
+                self._slot.put(VideoImage(pixels, now))
+                self.frames += 1
+        due = self._started + (number + 1) / FPS  # the next picture's time
+        self._timer.start(max(0, math.ceil((due - time.monotonic()) * 1000)))

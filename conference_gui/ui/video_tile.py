@@ -14,6 +14,7 @@ not on every paint. A level change repaints only the meter's few pixels.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +32,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QFontMetrics,
     QHideEvent,
     QImage,
     QMouseEvent,
@@ -66,6 +68,16 @@ def white_icons() -> QPalette:
 
 
 
+@dataclass(frozen=True, slots=True)
+class NamePill:
+    """The name pill as drawn: where, the picture of it, and where its meter goes."""
+
+    at: QPointF
+    image: QImage
+    meter: QRectF | None  # in the tile's coordinates; None: no meter (mic off, screen)
+    line_height: int
+
+
 class VideoTile(QWidget):
     """A tile (objectName ``videoTile``) with the Qt properties of SPEC section 3.
 
@@ -98,6 +110,7 @@ class VideoTile(QWidget):
         #: where the level meter was last painted (a level change repaints only that)
         self._meter_area: QRect | None = None
         self._corner_path: tuple[QRectF, QPainterPath] | None = None
+        self._pill: tuple[tuple[object, ...], NamePill] | None = None
         self._reaction = ""
         self._reaction_timer = QTimer(self)
         self._reaction_timer.setSingleShot(True)
@@ -363,37 +376,15 @@ class VideoTile(QWidget):
 
     def _paint_overlays(self, p: QPainter, rect: QRectF) -> None:
         t = self._tile
-        font = QFont(self.font())
-        font.setPixelSize(max(11, min(15, int(rect.height() / 14))))
-        p.setFont(font)
-        fm = p.fontMetrics()
-        label = self.tr("%s (you)") % t.name if t.is_self else t.name
-        if t.source == SCREEN:
-            label = self.tr("%s's screen") % (self.tr("Your") if t.is_self else t.name)
-        pad, icon_px = 6, fm.height()
-        show_mic = t.source != SCREEN
-        text_w = min(fm.horizontalAdvance(label), int(rect.width() * 0.6))
-        pill_w = pad * 3 + text_w + (icon_px + pad if show_mic else 0)
-        pill = QRectF(rect.left() + 8, rect.bottom() - 8 - (fm.height() + 2 * pad / 1.5),
-                      pill_w, fm.height() + 2 * pad / 1.5)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(0, 0, 0, 150))
-        p.drawRoundedRect(pill, 6, 6)
-        x = pill.left() + pad
-        if show_mic:
-            icon_rect = QRectF(x, pill.center().y() - icon_px / 2, icon_px, icon_px).toRect()
-            if t.mic_on:
-                self._meter_area = icon_rect.adjusted(-1, -1, 1, 1)  # + antialiasing
-                self._paint_meter(p, QRectF(icon_rect))
-            else:
-                icon("mic-off", white_icons()).paint(p, icon_rect)
-            x += icon_px + pad
-        p.setPen(QColor("white"))
-        elided = fm.elidedText(label, Qt.TextElideMode.ElideRight, text_w + 2)
-        p.drawText(QRectF(x, pill.top(), text_w + pad, pill.height()),
-                   Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, elided)
+        pill = self._name_pill(rect)
+        p.drawImage(pill.at, pill.image)
+        self._meter_area = None
+        if pill.meter is not None:
+            self._meter_area = pill.meter.toAlignedRect().adjusted(-1, -1, 1, 1)  # + AA
+            p.setPen(Qt.PenStyle.NoPen)
+            self._paint_meter(p, pill.meter)
         if t.hand_raised:
-            size = fm.height() + 10
+            size = pill.line_height + 10
             badge = QRectF(rect.left() + 8, rect.top() + 8, size, size)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(QColor("#f2b233"))
@@ -417,6 +408,55 @@ class VideoTile(QWidget):
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(colour)
             p.drawEllipse(dot)
+
+    def _name_pill(self, rect: QRectF) -> NamePill:
+        """The name pill at the bottom left (mic-off icon or the meter's place, the
+        name), drawn once and kept while it looks the same: shaping and eliding the
+        name for every picture cost more than the picture's own drawing."""
+        t = self._tile
+        label = self.tr("%s (you)") % t.name if t.is_self else t.name
+        if t.source == SCREEN:
+            label = self.tr("%s's screen") % (self.tr("Your") if t.is_self else t.name)
+        show_mic = t.source != SCREEN
+        px = max(11, min(15, int(rect.height() / 14)))
+        dpr = self.devicePixelRatioF()
+        key = (label, px, show_mic, show_mic and t.mic_on, rect.x(), rect.bottom(),
+               rect.width(), dpr, self.font().key())
+        if self._pill is not None and self._pill[0] == key:
+            return self._pill[1]
+        font = QFont(self.font())
+        font.setPixelSize(px)
+        fm = QFontMetrics(font)
+        pad, icon_px = 6, fm.height()
+        text_w = min(fm.horizontalAdvance(label), int(rect.width() * 0.6))
+        size = QSizeF(pad * 3 + text_w + (icon_px + pad if show_mic else 0),
+                      fm.height() + 2 * pad / 1.5)
+        at = QPointF(rect.left() + 8, rect.bottom() - 8 - size.height())
+        image = QImage((size * dpr).toSize(), QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(dpr)
+        image.fill(Qt.GlobalColor.transparent)
+        p = QPainter(image)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(0, 0, 0, 150))
+        p.drawRoundedRect(QRectF(QPointF(0, 0), size), 6, 6)
+        x, meter = float(pad), None
+        if show_mic:
+            icon_rect = QRectF(x, size.height() / 2 - icon_px / 2, icon_px, icon_px)
+            if t.mic_on:  # the meter's bars change between pictures: painted live
+                meter = QRectF(icon_rect.translated(at).toRect())
+            else:
+                icon("mic-off", white_icons()).paint(p, icon_rect.toRect())
+            x += icon_px + pad
+        p.setFont(font)
+        p.setPen(QColor("white"))
+        elided = fm.elidedText(label, Qt.TextElideMode.ElideRight, text_w + 2)
+        p.drawText(QRectF(x, 0, text_w + pad, size.height()),
+                   Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, elided)
+        p.end()
+        pill = NamePill(at, image, meter, fm.height())
+        self._pill = (key, pill)
+        return pill
 
     def _lit(self) -> int:
         """How many of the meter's three bars the level lights."""

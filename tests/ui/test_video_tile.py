@@ -135,3 +135,23 @@ def test_a_level_change_repaints_only_the_meter(qtbot: QtBot) -> None:
     tile.set_level(0.11, True)  # speaking: the outline goes round the whole tile
     qtbot.waitUntil(lambda: bool(log.rects), timeout=1000)
     assert log.rects[-1] == tile.rect()
+
+
+def test_bobs_name_pill_is_drawn_once_and_again_when_he_mutes(qtbot: QtBot) -> None:
+    """New pictures repaint the tile 30 times a second: Bob's name is shaped once and
+    kept; his mute changes how the pill looks, so it is drawn again (mic-off icon)."""
+    tile, slot = _tile(qtbot, is_self=False, remote=True)
+    slot.put(VideoImage(_picture(640, 480), 0.0))
+    tile.grab()
+    first = tile._pill
+    assert first is not None and first[1].meter is not None  # mic on: the meter's place
+    for _ in range(3):
+        slot.put(VideoImage(_picture(*slot.wanted_size), 0.0))
+        tile.grab()
+    assert tile._pill is first
+    muted = Tile("bob", CAMERA, "Bob Li", False, False, True, False)
+    tile.set_tile(muted)
+    tile.grab()
+    assert tile._pill is not first and tile._pill is not None
+    assert tile._pill[1].meter is None  # mic off: the icon, no meter
+    assert tile._meter_area is None

@@ -22,10 +22,10 @@ from datetime import datetime
 if sys.argv[1] == "app":
     from conference_gui.services.qt_environment import prepare_qt_environment
     prepare_qt_environment()
-from PySide6.QtCore import QSize
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from conference_gui.services.media.fake_camera import draw_fake_frame
-from conference_gui.ui.video_tile import scaled_copy
+from conference_gui.ui.video_tile import draw_scaled
 
 def switches():
     total = 0
@@ -37,9 +37,12 @@ def switches():
 
 app = QGuiApplication([])
 picture = draw_fake_frame("Ann", 1.0, datetime.now())
+window = QImage(1280, 720, QImage.Format.Format_RGB32)
 before = switches()
 for _ in range(20):
-    scaled_copy(picture, QSize(532, 399), mirror=True)
+    p = QPainter(window)
+    draw_scaled(p, picture, QRectF(0, 60, 640, 360), QRectF(10, 10, 532, 299), mirror=True)
+    p.end()
     draw_fake_frame("Ann", 1.0, datetime.now())
 after = switches()
 pooled = [t for t in os.listdir("/proc/self/task")

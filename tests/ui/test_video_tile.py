@@ -78,7 +78,7 @@ def test_a_remote_tile_shows_the_remote_picture_at_the_tiles_size(qtbot: QtBot) 
     assert tile.property("framesRendered") == 2
 
 
-def test_your_own_camera_is_mirrored_and_scaled_once_per_picture(qtbot: QtBot) -> None:
+def test_your_own_camera_is_mirrored(qtbot: QtBot) -> None:
     tile, slot = _tile(qtbot, is_self=True, remote=False)
     assert slot.wanted_size is None  # your camera is sent at full size: scaled here
     slot.put(VideoImage(_picture(640, 480), 0.0))
@@ -87,22 +87,16 @@ def test_your_own_camera_is_mirrored_and_scaled_once_per_picture(qtbot: QtBot) -
     left, right = shown[H // 2, 60], shown[H // 2, W - 60]
     assert left[0] > 150 and left[2] < 60  # blue on the left: as in a mirror
     assert right[2] > 150 and right[0] < 60
-    scaled = tile._scaled
-    tile.set_level(0.2, False)  # repaints between pictures use the same scaled copy
-    tile.grab()
-    assert tile._scaled is scaled
 
 
-def test_your_camera_in_a_wide_tile_shows_its_middle_rows_scaled_only_as_far_as_seen(
+def test_your_camera_in_a_wide_tile_shows_its_middle_rows(
     qtbot: QtBot,
 ) -> None:
-    """Ann's 4:3 camera fills her 16:9 tile: its top and bottom eighths are cut off, and
-    only the rows that show are scaled (a quarter less work for every picture)."""
+    """Ann's 4:3 camera fills her 16:9 tile: its top and bottom eighths are cut off."""
     tile, slot = _tile(qtbot, is_self=True, remote=False)
     sent = _picture(640, 480)
     slot.put(VideoImage(sent, 0.0))
     shown = _pixels(tile.grab().toImage())
-    assert tile._scaled is not None and tile._scaled[1].size() == tile.size()
     scale = W / 640  # the picture's width fills the tile's
     crop = (480 * scale - H) / 2  # rows of the scaled picture above the tile
     rows = np.arange(20, H - 60)  # away from the corners and the name
@@ -155,3 +149,20 @@ def test_bobs_name_pill_is_drawn_once_and_again_when_he_mutes(qtbot: QtBot) -> N
     assert tile._pill is not first and tile._pill is not None
     assert tile._pill[1].meter is None  # mic off: the icon, no meter
     assert tile._meter_area is None
+
+
+def test_your_camera_in_a_small_tile_is_averaged_once_per_picture(qtbot: QtBot) -> None:
+    """Nine people: Ann's own tile is under half her camera's size, where sampling would
+    shimmer; her picture is averaged down (still mirrored), once per picture."""
+    tile, slot = _tile(qtbot, is_self=True, remote=False)
+    tile.resize(200, 112)
+    slot.put(VideoImage(_picture(640, 480), 0.0))
+    shown = _pixels(tile.grab().toImage())
+    left, right = shown[56, 30], shown[56, 170]
+    assert left[0] > 150 and left[2] < 60  # blue on the left: as in a mirror
+    assert right[2] > 150 and right[0] < 60
+    kept = tile._scaled
+    assert kept is not None and kept[1].size() == tile.size()
+    tile.set_level(0.2, False)  # a meter repaint between pictures: the same copy
+    tile.grab()
+    assert tile._scaled is kept

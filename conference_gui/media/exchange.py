@@ -74,7 +74,9 @@ class FrameSlot:
     ``seq`` grows with every :meth:`put`, so a reader can tell a new picture from
     one it has already shown without holding on to it. ``wanted_size`` is the
     reader's wish for the picture's size (a tile's size in device pixels): the
-    producer may scale to it so the reader only has to copy, not scale.
+    producer may scale to it so the reader only has to copy, not scale; with
+    ``fill`` (:meth:`want`) the picture should fill that size exactly, its
+    edges cut off where the shapes differ, rather than fit inside it.
 
     A reader that must not poll (the engine sends a camera picture the moment
     it is captured, instead of waiting up to a frame for its next tick) adds a
@@ -87,6 +89,7 @@ class FrameSlot:
         self._image: VideoImage | None = None
         self._seq = 0
         self._wanted: tuple[int, int] | None = None
+        self._fill = False
         self._listeners: tuple[Callable[[], None], ...] = ()
 
     def put(self, image: VideoImage | None) -> int:
@@ -128,8 +131,17 @@ class FrameSlot:
 
     @wanted_size.setter
     def wanted_size(self, size: tuple[int, int] | None) -> None:
+        self.want(size, fill=False)
+
+    def want(self, size: tuple[int, int] | None, *, fill: bool) -> None:
+        """Ask for pictures of ``size`` that fill it (``fill``) or fit inside it."""
         with self._lock:
-            self._wanted = size
+            self._wanted, self._fill = size, fill
+
+    def wanted(self) -> tuple[tuple[int, int] | None, bool]:
+        """The wished size and whether pictures should fill it, read together."""
+        with self._lock:
+            return self._wanted, self._fill
 
 
 class PcmRing:

@@ -267,7 +267,8 @@ class PeerLink:
             self.remote.pictures[source] += 1
             self.remote.last_picture[source] = now
             self._on_picture(self.pid, source)
-            image = image_from_frame(frame, slot.wanted_size, now)
+            wanted, fill = slot.wanted()
+            image = image_from_frame(frame, wanted, now, fill=fill)
             if image is not None:
                 slot.put(image)
 

@@ -2,8 +2,11 @@
 
 Converting happens here, on the engine side, so the GUI thread only copies
 and paints: a decoded ``yuv420p`` frame becomes a BGRA picture at the size the
-tile asked for (:attr:`FrameSlot.wanted_size`) in one ``swscale`` pass, and
-decoded Opus (48 kHz stereo) becomes 48 kHz mono ``int16``.
+tile asked for (:meth:`FrameSlot.wanted`) in one ``swscale`` pass, and
+decoded Opus (48 kHz stereo) becomes 48 kHz mono ``int16``. A camera tile
+asks to be *filled*: the part of the picture that shows is cut out first, so
+nothing is converted only to be cropped by the tile (a 4:3 camera in a 16:9
+tile: a quarter of its rows; 0.63 → 0.38 ms a picture at 532×299).
 
 :class:`RemotePeer` is what the engine keeps per remote participant across
 its connections (a replacing offer makes a new connection; the tile's slot
@@ -57,6 +60,30 @@ def fit_size(width: int, height: int, wanted: tuple[int, int] | None) -> tuple[i
     return w, h
 
 
+Crop = tuple[int, int, int, int]  # x, y, width, height
+
+
+def fill_crop(
+    width: int, height: int, wanted: tuple[int, int]
+) -> tuple[Crop, tuple[int, int]] | None:
+    """The centred part of a ``width``×``height`` picture that, scaled, fills ``wanted``,
+    and the size to scale it to (``wanted``, its width made even, as in :func:`fit_size`).
+
+    The part's corner and size are even (4:2:0 chroma covers two pixels each way);
+    ``None`` when nobody looks (a side of ``wanted`` is zero).
+    """
+    ww, wh = wanted
+    if ww <= 0 or wh <= 0 or width <= 0 or height <= 0:
+        return None
+    scale = max(ww / width, wh / height)
+    cw = max(2, min(width, round(ww / scale)) & ~1)
+    ch = max(2, min(height, round(wh / scale)) & ~1)
+    x, y = ((width - cw) // 2) & ~1, ((height - ch) // 2) & ~1
+    if ww % 2 and ww > 1:
+        ww -= 1
+    return (x, y, cw, ch), (ww, wh)
+
+
 #: The engine loop's scalers, by (source size and format, target size): one
 #: ``SwsContext`` per stream, made once. ``frame.reformat`` makes a new one for
 #: every decoded frame (a new frame each time): 1.5 ms instead of 0.5 ms a
@@ -81,14 +108,46 @@ def _scaler(key: tuple[int, int, str, int, int]) -> VideoReformatter:
     return scaler
 
 
+def _cut(frame: av.VideoFrame, crop: Crop) -> av.VideoFrame:
+    """``crop`` of a ``yuv420p`` frame, copied into a frame kept per size (per thread:
+    it is only the scaler's input, done with before the next picture)."""
+    x, y, w, h = crop
+    if (x, y, w, h) == (0, 0, frame.width, frame.height):
+        return frame
+    kept: dict[tuple[int, int], av.VideoFrame] | None = getattr(_scalers, "cuts", None)
+    if kept is None:
+        kept = _scalers.cuts = {}
+    out = kept.get((w, h))
+    if out is None:
+        if len(kept) >= _MAX_SCALERS:
+            kept.clear()
+        out = kept[(w, h)] = av.VideoFrame(w, h, "yuv420p")
+    for i, (src, dst) in enumerate(zip(frame.planes, out.planes, strict=True)):
+        div = 1 if i == 0 else 2
+        rows = frame.height // div if i == 0 else (frame.height + 1) // 2
+        source = np.frombuffer(memoryview(src), dtype=np.uint8).reshape(rows, src.line_size)
+        target = np.frombuffer(memoryview(dst), dtype=np.uint8).reshape(h // div, dst.line_size)
+        target[:, : w // div] = source[y // div : (y + h) // div, x // div : (x + w) // div]
+    return out
+
+
 def image_from_frame(
-    frame: av.VideoFrame, wanted: tuple[int, int] | None, stamp: float
+    frame: av.VideoFrame, wanted: tuple[int, int] | None, stamp: float, *, fill: bool = False
 ) -> VideoImage | None:
-    """A decoded frame as a BGRA :class:`VideoImage` fit into ``wanted`` (see :func:`fit_size`)."""
-    size = fit_size(frame.width, frame.height, wanted)
-    if size is None:
-        return None
-    w, h = size
+    """A decoded frame as a BGRA :class:`VideoImage` fit into ``wanted`` (see
+    :func:`fit_size`), or, with ``fill``, filling it (see :func:`fill_crop`; for
+    ``yuv420p``, what decoders give; other formats are fit)."""
+    if fill and wanted is not None and frame.format.name == "yuv420p":
+        cut = fill_crop(frame.width, frame.height, wanted)
+        if cut is None:
+            return None
+        crop, (w, h) = cut
+        frame = _cut(frame, crop)
+    else:
+        size = fit_size(frame.width, frame.height, wanted)
+        if size is None:
+            return None
+        w, h = size
     scaler = _scaler((frame.width, frame.height, frame.format.name, w, h))
     converted = scaler.reformat(frame, width=w, height=h, format="bgra", threads=1)
     pixels = np.ascontiguousarray(converted.to_ndarray(), dtype=np.uint8)

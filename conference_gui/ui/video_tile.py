@@ -104,7 +104,6 @@ class VideoTile(QWidget):
         self._level = 0.0
         self._speaking = False
         self._quality = ""
-        self._aspect = 0.0  # width / height of the last picture (0: none yet)
         #: the last picture scaled (and mirrored) to the tile: ((seq, w, h), image)
         self._scaled: tuple[tuple[int, int, int], QImage] | None = None
         #: where the level meter was last painted (a level change repaints only that)
@@ -235,15 +234,13 @@ class VideoTile(QWidget):
         if self._slot is None or not self._remote:
             return
         if not self.isVisible():
-            self._slot.wanted_size = (0, 0)
+            self._slot.want((0, 0), fill=False)
             return
         dpr = self.devicePixelRatioF()
-        w, h = self.width() * dpr, self.height() * dpr
-        if self._tile.source != SCREEN and self._aspect > 0:
-            # A camera fills its tile (cropped at the edges, as meeting apps do):
-            # ask for the box the picture must cover, the engine fits it within.
-            w, h = max(w, h * self._aspect), max(h, w / self._aspect)
-        self._slot.wanted_size = (max(1, round(w)), max(1, round(h)))
+        size = (max(1, round(self.width() * dpr)), max(1, round(self.height() * dpr)))
+        # A camera fills its tile, cropped at the edges as meeting apps do (the engine
+        # cuts out the part that shows); a screen is shown whole, its text readable.
+        self._slot.want(size, fill=self._tile.source != SCREEN)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -281,10 +278,6 @@ class VideoTile(QWidget):
                 if self._remote:  # made at our size in device pixels
                     self._image.setDevicePixelRatio(self.devicePixelRatioF())
                 self._frames += 1
-                aspect = picture.width / picture.height
-                if abs(aspect - self._aspect) > 0.01:
-                    self._aspect = aspect
-                    self._tell_size()
         return self._image
 
     def paintEvent(self, event: QPaintEvent) -> None:

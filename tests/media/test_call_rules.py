@@ -43,6 +43,7 @@ from conference_gui.media.jitter import MarkerJitterBuffer, use_marker_buffer
 from conference_gui.media.receive import (
     MonoConverter,
     RemotePeer,
+    fill_crop,
     fit_size,
     image_from_frame,
     mix,
@@ -217,6 +218,36 @@ def test_a_remote_picture_arrives_at_the_tiles_size_frame_after_frame() -> None:
         # swscale's threads may round a few pixels at their slices' seams differently
         assert np.mean(image.pixels != alone) < 1e-4
     assert image_from_frame(decoded, (0, 0), 5.0) is None  # a hidden tile: no work
+
+
+def test_a_camera_tile_is_filled_with_the_middle_of_the_picture() -> None:
+    """Bob's 4:3 camera in Ann's 16:9 tile: the engine cuts out the middle rows that
+    show and scales only those, to exactly the tile's size; a portrait tile gets the
+    middle columns; a hidden tile gets nothing."""
+    assert fill_crop(640, 480, (532, 299)) == ((0, 60, 640, 360), (532, 299))
+    assert fill_crop(640, 480, (300, 400)) == ((140, 0, 360, 480), (300, 400))
+    assert fill_crop(640, 480, (320, 240)) == ((0, 0, 640, 480), (320, 240))  # same shape
+    assert fill_crop(640, 480, (531, 301)) == ((0, 58, 640, 362), (530, 301))  # even sizes
+    assert fill_crop(640, 480, (0, 0)) is None
+    rng = np.random.default_rng(5)
+    bgra = rng.integers(0, 256, (480, 640, 4), dtype=np.uint8)
+    decoded = av.VideoFrame.from_ndarray(bgra, format="bgra").reformat(format="yuv420p")
+    for _ in range(2):  # the second time through the kept cut frame and scaler
+        image = image_from_frame(decoded, (532, 299), 7.0, fill=True)
+        assert image is not None and (image.width, image.height) == (532, 299)
+        assert image.pixels.flags.c_contiguous and image.captured == 7.0
+        # The reference: the decoded picture's middle rows (its Y, U and V planes cut
+        # the same way), scaled by a one-off conversion.
+        planes = decoded.to_ndarray()  # yuv420p: Y rows, then U, then V
+        y, u, v = planes[:480], planes[480:600].reshape(240, 320), planes[600:].reshape(240, 320)
+        middle = np.concatenate((y[60:420].ravel(), u[30:210].ravel(), v[30:210].ravel()))
+        alone = (
+            av.VideoFrame.from_ndarray(middle.reshape(540, 640), format="yuv420p")
+            .reformat(width=532, height=299, format="bgra")
+            .to_ndarray()
+        )
+        assert np.mean(image.pixels != alone) < 1e-4
+    assert image_from_frame(decoded, (0, 0), 7.0, fill=True) is None
 
 
 def test_each_sent_picture_is_its_own_frame_though_the_copy_buffer_is_kept() -> None:

@@ -61,21 +61,20 @@ def _picture(width: int, height: int) -> npt.NDArray[np.uint8]:
 
 
 def test_a_remote_tile_shows_the_remote_picture_at_the_tiles_size(qtbot: QtBot) -> None:
-    """Bob's picture arrives at the size Bob's tile asked for and is drawn 1:1, cropped
-    at the top and bottom to fill the tile (nothing rescales it on the GUI thread)."""
+    """Bob's tile asks for pictures that fill it exactly (the engine cuts off what
+    would not show) and draws them 1:1: nothing rescales them on the GUI thread."""
     tile, slot = _tile(qtbot, is_self=False, remote=True)
-    slot.put(VideoImage(_picture(640, 480), 0.0))  # the first: its shape tells the aspect
-    tile.grab()
-    assert slot.wanted_size == (W, round(W * 480 / 640))  # the box a 4:3 camera must cover
-    sent = _picture(*slot.wanted_size)
+    assert slot.wanted() == ((W, H), True)
+    sent = _picture(W, H)
     slot.put(VideoImage(sent, 0.0))
-    tile.grab()
     shown = _pixels(tile.grab().toImage())
-    crop = (sent.shape[0] - H) // 2
-    expected = sent[crop : crop + H, :, :3].astype(np.int16)
     inside = (slice(20, H - 60), slice(20, W - 20))  # away from the corners and the name
-    assert np.abs(shown[inside] - expected[inside]).max() <= 2
-    assert tile.property("framesRendered") == 2
+    assert np.abs(shown[inside] - sent[inside][..., :3].astype(np.int16)).max() <= 2
+    assert tile.property("framesRendered") == 1
+    tile.resize(W, H + 40)
+    assert slot.wanted() == ((W, H + 40), True)
+    tile.hide()
+    assert slot.wanted() == ((0, 0), False)  # hidden: nothing converted at all
 
 
 def test_your_own_camera_is_mirrored(qtbot: QtBot) -> None:

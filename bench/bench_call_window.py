@@ -10,13 +10,14 @@ qasync loop, offscreen, 1280×720, fresh settings (microphone and camera on).
 Instrumentation, none of which changes what the app does:
 
 * **stamp** (``--stamp``): the window's fake camera slot stamps each picture's
-  capture time (``captured``, ``time.monotonic()`` µs) into its top rows as
-  32 black/white 20 px blocks, twice, before the engine and the self-view see
+  capture time (``captured``, ``time.monotonic()`` µs) as 32 black/white
+  20 px blocks, twice, across its middle rows (a filled tile cuts off the top
+  and bottom), before the engine and the self-view see
   it (``bench.call_floor.stamp``). The stamp travels through VP8 like any
   picture content.
 * **paint probe**: an event filter on every remote tile runs the tile's own
   ``paintEvent`` and then notes ``time.monotonic()``; when the paint showed a
-  new picture, it keeps the top rows of the picture the tile painted
+  new picture, it keeps the middle rows of the picture the tile painted
   (``VideoTile._pixels``: the engine's BGRA picture at the tile's size) and
   reads the stamp back after the run. So *painted* is the end of the tile's
   paint into the window's backing store (offscreen, there is no screen flush
@@ -130,9 +131,9 @@ def child(args: argparse.Namespace) -> None:
                     slot_seq, image = watched._slot.latest()
                     decoded = image.captured if slot_seq == seq and image is not None else None
                     if args.stamp_read:
-                        rows = strip_rows(pixels.shape[1])
+                        rows = strip_rows(pixels.shape[1], pixels.shape[0])
                         paints.setdefault(self.pid, []).append(
-                            (now, decoded, np.ascontiguousarray(pixels[:rows, :, 1]))
+                            (now, decoded, np.ascontiguousarray(pixels[rows, :, 1]))
                         )
             return True
 

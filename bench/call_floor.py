@@ -72,26 +72,33 @@ def stamp_value(when: float) -> int:
     return int(when * 1e6) & 0xFFFFFFFF
 
 
+#: The stamp's two copies straddle the picture's middle row, so a tile that fills
+#: itself with the middle of the picture (its top and bottom cut off) shows it.
+STAMP_TOP = HEIGHT // 2 - BLOCK
+
+
 def stamp(pixels: npt.NDArray[np.uint8], value: int) -> None:
-    """Write ``value`` (32 bits) twice, as rows of black/white blocks, top left."""
+    """Write ``value`` (32 bits) twice, as rows of black/white blocks across the middle."""
     for row in (0, 1):
-        y = row * BLOCK
+        y = STAMP_TOP + row * BLOCK
         for bit in range(BITS):
             on = (value >> bit) & 1
             pixels[y : y + BLOCK, bit * BLOCK : (bit + 1) * BLOCK, :3] = 255 if on else 0
 
 
 def read_stamp(gray: npt.NDArray[np.uint8]) -> int | None:
-    """The stamp in a grey picture (or its top strip) of any width: a picture of
-    WIDTH pixels scaled to ``gray.shape[1]``. None when the two copies disagree
-    (a damaged picture) or the strip is too small to read."""
+    """The stamp in a grey strip (:func:`strip_rows`) of a picture of any width: a
+    picture of WIDTH pixels scaled to ``gray.shape[1]``, the strip centred on its
+    middle row. None when the two copies disagree (a damaged picture) or the strip
+    is too small to read."""
     scale = gray.shape[1] / WIDTH
     r = max(1, int(BLOCK * scale / 5))
     if gray.shape[0] < int(2 * BLOCK * scale) or BLOCK * scale < 4:
         return None
+    middle = gray.shape[0] / 2
     values = []
     for row in (0, 1):
-        y = int((row * BLOCK + BLOCK / 2) * scale)
+        y = int(middle + (row - 0.5) * BLOCK * scale)
         value = 0
         for bit in range(BITS):
             x = int((bit * BLOCK + BLOCK / 2) * scale)
@@ -101,9 +108,12 @@ def read_stamp(gray: npt.NDArray[np.uint8]) -> int | None:
     return values[0] if values[0] == values[1] else None
 
 
-def strip_rows(width: int) -> int:
-    """Rows of a picture ``width`` wide that hold the stamp."""
-    return int(2 * BLOCK * width / WIDTH) + 2
+def strip_rows(width: int, height: int) -> slice:
+    """The rows of a ``width``×``height`` picture that hold the stamp: the picture sent,
+    scaled to ``width``, whole or cut about its middle (a tile that fills itself)."""
+    half = int(BLOCK * width / WIDTH) + 2
+    middle = height // 2
+    return slice(max(0, middle - half), middle + half)
 
 
 def captured_at(value: int, received: float) -> float:
@@ -305,7 +315,7 @@ async def bare_pair(
             y = np.frombuffer(frame.planes[0], dtype=np.uint8).reshape(
                 frame.height, frame.planes[0].line_size
             )
-            recorder.add(now, y[: 2 * BLOCK, : BITS * BLOCK].copy())
+            recorder.add(now, y[strip_rows(frame.width, frame.height), : frame.width].copy())
 
     @receiver.on("track")
     def on_track(track: MediaStreamTrack) -> None:
@@ -408,7 +418,8 @@ def run_engines(warmup: float, seconds: float, full: bool) -> Result:
     def put(image: VideoImage | None) -> int:  # bench only: see each picture as it lands
         if image is not None:
             # green alone reads black/white blocks: as cheap as the floor's Y copy
-            recorder.add(time.monotonic(), image.pixels[: 2 * BLOCK, : BITS * BLOCK, 1].copy())
+            rows = strip_rows(image.width, image.height)
+            recorder.add(time.monotonic(), image.pixels[rows, :, 1].copy())
         return plain_put(image)
 
     tile.put = put  # type: ignore[method-assign]
@@ -607,7 +618,9 @@ async def floor_peer(role: str, start: float, end: float, marker: bool) -> dict[
             if isinstance(frame, av.VideoFrame) and start <= now <= end:
                 plane = frame.planes[0]
                 y = np.frombuffer(plane, dtype=np.uint8).reshape(frame.height, plane.line_size)
-                arrivals.append((now, y[: strip_rows(frame.width), : frame.width].copy()))
+                arrivals.append(
+                    (now, y[strip_rows(frame.width, frame.height), : frame.width].copy())
+                )
 
     @pc.on("track")
     def on_track(track: MediaStreamTrack) -> None:

@@ -3,12 +3,14 @@
 The tile paints the newest picture of its :class:`FrameSlot` (latest wins: a
 picture that arrived while the screen was busy is simply never shown) and the
 overlays people expect: name, crossed-out microphone, raised hand, a level
-meter and a speaking outline. Pictures of others arrive already scaled to the
-tile's size by the call engine (the tile tells it its size through the
-slot); painting wraps the pixels in a QImage without copying them and draws
-it 1:1. Your own camera arrives at capture size: it is scaled and mirrored
-once per picture (a bilinear QPainter pass, ~0.3 ms for 640×480 → 532×399),
-not on every paint. A level change repaints only the meter's few pixels.
+meter and a speaking outline. Pictures of others arrive already cut and
+scaled to the tile's size by the call engine (the tile tells it its size
+through the slot, and that a camera should fill it); painting wraps the pixels
+in a QImage without copying them and draws it 1:1. Your own camera arrives at
+capture size: the part that shows is scaled and mirrored straight into the
+window (one bilinear pass, ~0.2 ms for 640×360 → 532×299). A level change
+repaints only the meter's few pixels, and the name pill is drawn once while
+it looks the same.
 """
 
 from __future__ import annotations
@@ -104,7 +106,8 @@ class VideoTile(QWidget):
         self._level = 0.0
         self._speaking = False
         self._quality = ""
-        #: the last picture scaled (and mirrored) to the tile: ((seq, w, h), image)
+        #: below half size, the last picture averaged (and mirrored) to the tile:
+        #: ((seq, w, h), image)
         self._scaled: tuple[tuple[int, int, int], QImage] | None = None
         #: where the level meter was last painted (a level change repaints only that)
         self._meter_area: QRect | None = None

@@ -57,7 +57,7 @@ from aiortc.mediastreams import (
 from bench._common import conditions, percentile
 from conference_gui.media import ice
 from conference_gui.media.engine import CallEngine, EngineOptions
-from conference_gui.media.exchange import FrameSlot, ToneSource, VideoImage
+from conference_gui.media.exchange import FrameSlot, ToneSource, VideoImage, plane_rows
 from conference_gui.media.jitter import use_marker_buffer
 
 WIDTH, HEIGHT, FPS = 640, 480, 30
@@ -312,9 +312,7 @@ async def bare_pair(
                 return
             assert isinstance(frame, av.VideoFrame)
             now = time.monotonic()
-            y = np.frombuffer(frame.planes[0], dtype=np.uint8).reshape(
-                frame.height, frame.planes[0].line_size
-            )
+            y = plane_rows(frame.planes[0], frame.height)
             recorder.add(now, y[strip_rows(frame.width, frame.height), : frame.width].copy())
 
     @receiver.on("track")
@@ -616,8 +614,7 @@ async def floor_peer(role: str, start: float, end: float, marker: bool) -> dict[
             if not first:
                 first.append(now)
             if isinstance(frame, av.VideoFrame) and start <= now <= end:
-                plane = frame.planes[0]
-                y = np.frombuffer(plane, dtype=np.uint8).reshape(frame.height, plane.line_size)
+                y = plane_rows(frame.planes[0], frame.height)
                 arrivals.append(
                     (now, y[strip_rows(frame.width, frame.height), : frame.width].copy())
                 )

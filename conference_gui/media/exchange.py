@@ -22,10 +22,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from av.video.plane import VideoPlane
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,12 @@ class VideoImage:
     @property
     def height(self) -> int:
         return int(self.pixels.shape[0])
+
+
+def plane_rows(plane: VideoPlane, rows: int) -> npt.NDArray[np.uint8]:
+    """A PyAV frame plane as ``rows`` × its line size of bytes: a view, so writing it
+    writes the frame (each row may end in padding beyond the picture's width)."""
+    return np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(rows, plane.line_size)
 
 
 class FrameSlot:

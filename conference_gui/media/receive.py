@@ -17,8 +17,8 @@ thread-safe (the GUI reads them); everything else runs on the engine loop.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Callable, Hashable, Iterable
+from typing import Literal, TypeVar
 
 import av
 import numpy as np
@@ -31,6 +31,7 @@ from conference_gui.media.exchange import (
     Pcm,
     PcmRing,
     VideoImage,
+    plane_rows,
 )
 
 Source = Literal["camera", "screen"]
@@ -54,10 +55,12 @@ def fit_size(width: int, height: int, wanted: tuple[int, int] | None) -> tuple[i
     if ww <= 0 or wh <= 0 or width <= 0 or height <= 0:
         return None
     scale = min(ww / width, wh / height)
-    w, h = max(1, round(width * scale)), max(1, round(height * scale))
-    if w % 2 and w > 1:
-        w -= 1
-    return w, h
+    return _even_width(max(1, round(width * scale))), max(1, round(height * scale))
+
+
+def _even_width(w: int) -> int:
+    """``w`` made even (but never 0): swscale's SIMD code wants even widths."""
+    return w - 1 if w % 2 and w > 1 else w
 
 
 Crop = tuple[int, int, int, int]  # x, y, width, height
@@ -79,55 +82,49 @@ def fill_crop(
     cw = max(2, min(width, round(ww / scale)) & ~1)
     ch = max(2, min(height, round(wh / scale)) & ~1)
     x, y = ((width - cw) // 2) & ~1, ((height - ch) // 2) & ~1
-    if ww % 2 and ww > 1:
-        ww -= 1
-    return (x, y, cw, ch), (ww, wh)
+    return (x, y, cw, ch), (_even_width(ww), wh)
 
 
-#: The engine loop's scalers, by (source size and format, target size): one
-#: ``SwsContext`` per stream, made once. ``frame.reformat`` makes a new one for
-#: every decoded frame (a new frame each time): 1.5 ms instead of 0.5 ms a
-#: picture at ~530×400. Per thread: a context must not be shared between threads.
-#: Each converts on its caller's thread (``threads=1``): swscale's own slice
+#: What the engine's thread keeps between pictures, per stream: scalers by (source
+#: size and format, target size), one ``SwsContext`` each, made once
+#: (``frame.reformat`` makes a new one for every decoded frame, a new frame each
+#: time: 1.5 ms instead of 0.5 ms a picture at ~530×400), and the frames pictures
+#: are cut into. Per thread: a context must not be shared between threads. Each
+#: scaler converts on its caller's thread (``threads=1``): swscale's own slice
 #: threads would cost more CPU than they save, and live as long as the context.
-_scalers = threading.local()
-_MAX_SCALERS = 16
+_kept_here = threading.local()
+_MAX_KEPT = 16
+
+T = TypeVar("T")
 
 
-def _scaler(key: tuple[int, int, str, int, int]) -> VideoReformatter:
-    kept: dict[tuple[int, int, str, int, int], VideoReformatter] | None = getattr(
-        _scalers, "kept", None
-    )
+def _kept(kind: str, key: Hashable, make: Callable[[], T]) -> T:
+    """This thread's kept ``kind`` object for ``key``, made on first need."""
+    kept: dict[Hashable, T] | None = getattr(_kept_here, kind, None)
     if kept is None:
-        kept = _scalers.kept = {}
-    scaler = kept.get(key)
-    if scaler is None:
-        if len(kept) >= _MAX_SCALERS:  # tiles resized many times: start afresh
+        kept = {}
+        setattr(_kept_here, kind, kept)
+    found = kept.get(key)
+    if found is None:
+        if len(kept) >= _MAX_KEPT:  # tiles resized many times: start afresh
             kept.clear()
-        scaler = kept[key] = VideoReformatter()
-    return scaler
+        found = kept[key] = make()
+    return found
 
 
 def _cut(frame: av.VideoFrame, crop: Crop) -> av.VideoFrame:
-    """``crop`` of a ``yuv420p`` frame, copied into a frame kept per size (per thread:
-    it is only the scaler's input, done with before the next picture)."""
+    """``crop`` of a ``yuv420p`` frame, copied into a frame kept per size (it is only
+    the scaler's input, done with before the next picture)."""
     x, y, w, h = crop
     if (x, y, w, h) == (0, 0, frame.width, frame.height):
         return frame
-    kept: dict[tuple[int, int], av.VideoFrame] | None = getattr(_scalers, "cuts", None)
-    if kept is None:
-        kept = _scalers.cuts = {}
-    out = kept.get((w, h))
-    if out is None:
-        if len(kept) >= _MAX_SCALERS:
-            kept.clear()
-        out = kept[(w, h)] = av.VideoFrame(w, h, "yuv420p")
+    out = _kept("cuts", (w, h), lambda: av.VideoFrame(w, h, "yuv420p"))
     for i, (src, dst) in enumerate(zip(frame.planes, out.planes, strict=True)):
-        div = 1 if i == 0 else 2
-        rows = frame.height // div if i == 0 else (frame.height + 1) // 2
-        source = np.frombuffer(memoryview(src), dtype=np.uint8).reshape(rows, src.line_size)
-        target = np.frombuffer(memoryview(dst), dtype=np.uint8).reshape(h // div, dst.line_size)
-        target[:, : w // div] = source[y // div : (y + h) // div, x // div : (x + w) // div]
+        div = 1 if i == 0 else 2  # 4:2:0 chroma: half the rows and columns
+        source = plane_rows(src, (frame.height + div - 1) // div)
+        plane_rows(dst, h // div)[:, : w // div] = source[
+            y // div : (y + h) // div, x // div : (x + w) // div
+        ]
     return out
 
 
@@ -148,7 +145,9 @@ def image_from_frame(
         if size is None:
             return None
         w, h = size
-    scaler = _scaler((frame.width, frame.height, frame.format.name, w, h))
+    scaler = _kept(
+        "scalers", (frame.width, frame.height, frame.format.name, w, h), VideoReformatter
+    )
     converted = scaler.reformat(frame, width=w, height=h, format="bgra", threads=1)
     pixels = np.ascontiguousarray(converted.to_ndarray(), dtype=np.uint8)
     return VideoImage(pixels, stamp)

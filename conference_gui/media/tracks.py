@@ -28,7 +28,13 @@ import numpy as np
 import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from conference_gui.media.exchange import SAMPLE_RATE, FrameSlot, PcmSource, VideoImage
+from conference_gui.media.exchange import (
+    SAMPLE_RATE,
+    FrameSlot,
+    PcmSource,
+    VideoImage,
+    plane_rows,
+)
 
 #: 20 ms of 48 kHz mono: one Opus frame.
 FRAME_SAMPLES = SAMPLE_RATE // 50
@@ -198,9 +204,7 @@ class BgraScratch:
         frame = self._frame
         if frame is None or (frame.width, frame.height) != (w, h):
             frame = self._frame = av.VideoFrame(w, h, "bgra")
-        plane = frame.planes[0]
-        rows = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(h, plane.line_size)
-        rows[:, : w * 4] = pixels.reshape(h, w * 4)
+        plane_rows(frame.planes[0], h)[:, : w * 4] = pixels.reshape(h, w * 4)
         return frame
 
 
